@@ -1,0 +1,159 @@
+/* The shared edges of every tl tool; see cli.h. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "io.h"
+
+const char *tl_progname = "tl";
+
+static void
+on_fatal_signal(int sig)
+{
+	tl_outfile_cleanup_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+tl_cli_init(const char *progname)
+{
+	static char outbuf[1 << 16];
+
+	tl_progname = progname;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", tl_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+tl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+_Noreturn void
+tl_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	tl_outfile_cleanup_all();
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(TL_EXIT_FAIL);
+}
+
+_Noreturn void
+tl_die_err(const char *file, const struct tl_err *e)
+{
+	tl_outfile_cleanup_all();
+	if (e->errnum == EPIPE)
+		exit(TL_EXIT_OK);
+	if (file == NULL)
+		tl_die("%s", e->msg);
+	switch (e->pos_kind) {
+	case TL_POS_LINE:
+		tl_die("%s:%llu: %s", file, (unsigned long long)e->pos,
+		    e->msg);
+	case TL_POS_BYTE:
+		tl_die("%s: byte %llu: %s", file, (unsigned long long)e->pos,
+		    e->msg);
+	case TL_POS_NONE:
+		break;
+	}
+	tl_die("%s: %s", file, e->msg);
+}
+
+_Noreturn void
+tl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    tl_progname);
+	exit(TL_EXIT_USAGE);
+}
+
+_Noreturn void
+tl_print_version(void)
+{
+	printf("%s (tl) %s\n", tl_progname, TL_VERSION);
+	tl_stdout_close();
+	exit(TL_EXIT_OK);
+}
+
+void
+tl_stdout_close(void)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+	int errnum = errno;
+
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		errnum = errno;
+	}
+	if (!failed)
+		return;
+	tl_outfile_cleanup_all();
+	if (errnum == EPIPE)
+		exit(TL_EXIT_OK);
+	fprintf(stderr, "%s: stdout: %s\n", tl_progname, strerror(errnum));
+	exit(TL_EXIT_FAIL);
+}
+
+double
+tl_arg_double(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+		tl_usage_error("%s: '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		tl_usage_error("%s: %s is out of range [%g, %g]", opt, s, min,
+		    max);
+	return v;
+}
+
+long long
+tl_arg_int(const char *opt, const char *s, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE)
+		tl_usage_error("%s: '%s' is not an integer", opt, s);
+	if (v < min || v > max)
+		tl_usage_error("%s: %s is out of range [%lld, %lld]", opt, s,
+		    min, max);
+	return v;
+}

@@ -1,0 +1,32 @@
+/*
+ * Fast, exact text form of float32 values: the hot path of every text
+ * vector stream.  tl_fmt_float writes the shortest decimal that reads back
+ * as the same float (so a text round-trip is lossless), and
+ * tl_parse_float reads a decimal correctly rounded to float32, both without
+ * printf/strtod in the common case.
+ */
+#ifndef TL_FMT_H
+#define TL_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most characters tl_fmt_float writes (no NUL is written). */
+#define TL_FMT_FLOAT_MAX 16
+
+/* Write the shortest decimal form of X that parses back to exactly X, at P.
+ * X must be finite.  Returns the pointer past the last character written;
+ * writes no NUL.  Forms: "0", "-0", "0.25", "-12.5", "1e+20", "1.5e-07". */
+char		*tl_fmt_float(char *p, float x);
+
+/* Parse a finite decimal number at the start of [S, END): optional sign,
+ * digits with an optional fraction, optional exponent ("e", "E").  The
+ * result is X correctly rounded to float32 (overflow is an error).  Returns
+ * the pointer past the number, or NULL when [S, END) does not start with a
+ * finite number (this includes "nan", "inf" and values beyond FLT_MAX). */
+const char	*tl_parse_float(const char *s, const char *end, float *out);
+
+/* Write the decimal form of V at P; returns the pointer past it. */
+char		*tl_fmt_u64(char *p, uint64_t v);
+
+#endif

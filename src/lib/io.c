@@ -1,0 +1,164 @@
+/*
+ * Safe output files (temp file + fsync + rename) and input opening; see
+ * io.h.  The pending temporary names live in a small fixed table so that a
+ * signal handler can unlink them without allocating.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+
+#define MAX_PENDING 16
+
+static char *volatile pending[MAX_PENDING];
+
+static void
+pending_add(char *tmp)
+{
+	for (size_t i = 0; i < MAX_PENDING; i++)
+		if (pending[i] == NULL) {
+			pending[i] = tmp;
+			return;
+		}
+}
+
+static void
+pending_remove(const char *tmp)
+{
+	for (size_t i = 0; i < MAX_PENDING; i++)
+		if (pending[i] == tmp)
+			pending[i] = NULL;
+}
+
+void
+tl_outfile_cleanup_all(void)
+{
+	for (size_t i = 0; i < MAX_PENDING; i++)
+		if (pending[i] != NULL) {
+			unlink(pending[i]);
+			pending[i] = NULL;
+		}
+}
+
+int
+tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
+    struct tl_err *e)
+{
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (binary && isatty(STDOUT_FILENO))
+			return tl_errf(e, "refusing to write binary data to "
+			    "a terminal (use -o FILE or a pipe)");
+		o->f = stdout;
+		return 0;
+	}
+	if ((o->path = strdup(path)) == NULL ||
+	    (o->tmp = malloc(strlen(path) + 16)) == NULL) {
+		free(o->path);
+		o->path = NULL;
+		return tl_errf(e, "out of memory");
+	}
+	strcpy(o->tmp, path);
+	strcat(o->tmp, ".tmp.XXXXXX");
+	if ((fd = mkstemp(o->tmp)) == -1) {
+		int errnum = errno;
+
+		free(o->path);
+		free(o->tmp);
+		memset(o, 0, sizeof(*o));
+		return tl_errf_sys(e, errnum, "%s: cannot create", path);
+	}
+	/* mkstemp makes 0600; a model is a file to hand on, so honour umask */
+	{
+		mode_t mask = umask(0);
+
+		umask(mask);
+		(void)fchmod(fd, 0666 & ~mask);
+	}
+	pending_add(o->tmp);
+	if ((o->f = fdopen(fd, "wb")) == NULL) {
+		int errnum = errno;
+
+		close(fd);
+		tl_outfile_abort(o);
+		return tl_errf_sys(e, errnum, "%s", path);
+	}
+	return 0;
+}
+
+int
+tl_outfile_commit(struct tl_outfile *o, struct tl_err *e)
+{
+	int errnum = 0;
+
+	if (o->f == NULL)
+		return 0;
+	if (fflush(o->f) != 0 || ferror(o->f))
+		errnum = errno ? errno : EIO;
+	if (o->tmp == NULL) {
+		o->f = NULL;
+		if (errnum)
+			return tl_errf_sys(e, errnum, "stdout");
+		return 0;
+	}
+	if (!errnum && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+		errnum = errno;
+	if (fclose(o->f) != 0 && !errnum)
+		errnum = errno;
+	o->f = NULL;
+	if (!errnum && rename(o->tmp, o->path) != 0)
+		errnum = errno;
+	if (errnum) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s", o->path);
+		tl_outfile_abort(o);
+		return tl_errf_sys(e, errnum, "%s", path);
+	}
+	pending_remove(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	return 0;
+}
+
+void
+tl_outfile_abort(struct tl_outfile *o)
+{
+	if (o->f != NULL && o->f != stdout)
+		fclose(o->f);
+	o->f = NULL;
+	if (o->tmp != NULL) {
+		pending_remove(o->tmp);
+		unlink(o->tmp);
+	}
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
+FILE *
+tl_infile_open(const char *path, struct tl_err *e)
+{
+	FILE *f;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return stdin;
+	if ((f = fopen(path, "rb")) == NULL)
+		tl_errf_sys(e, errno, "cannot open");
+	return f;
+}
+
+const char *
+tl_infile_name(const char *path)
+{
+	if (path == NULL || strcmp(path, "-") == 0)
+		return "stdin";
+	return path;
+}
