@@ -23,7 +23,9 @@ char		*tl_fmt_float(char *p, float x);
  * digits with an optional fraction, optional exponent ("e", "E").  The
  * result is X correctly rounded to float32 (overflow is an error).  Returns
  * the pointer past the number, or NULL when [S, END) does not start with a
- * finite number (this includes "nan", "inf" and values beyond FLT_MAX). */
+ * finite number (this includes "nan", "inf" and values beyond FLT_MAX).
+ * The number ends where it cannot go on ("0x10" is 0, then "x10"): callers
+ * check what follows.  An "e" must have exponent digits ("1e" is NULL). */
 const char	*tl_parse_float(const char *s, const char *end, float *out);
 
 /* Write the decimal form of V at P; returns the pointer past it. */
