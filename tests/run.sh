@@ -16,6 +16,7 @@ TL_TOP=$top
 TL_BUILD=$top/$BUILD
 export PATH TL_TOP TL_BUILD
 unset TL_MODEL
+suite=${TL_SUITE:-}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -50,7 +51,12 @@ for t in tests/py/test_*.py; do
 	[ -f "$t" ] && run "$t" /usr/bin/python3 "$t"
 done
 
+# Keep a combined log when asked (make test runs two suites), naming the
+# suite in each line.
+if [ -n "${TL_LOG:-}" ]; then
+	sed "s/^\(\(not \)\{0,1\}ok \)/\1${suite:+[$suite] }/" "$log" >>"$TL_LOG"
+fi
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^not ok ' "$log")
-echo "$passed passed, $failed failed"
+echo "${suite:+$suite: }$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

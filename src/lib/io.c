@@ -44,10 +44,49 @@ tl_outfile_cleanup_all(void)
 		}
 }
 
+/* Where the final file goes: PATH itself, or the file a symbolic link
+ * names, so that renaming into place keeps the link.  New string or NULL. */
+static char *
+final_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char *real = realpath(path, NULL);
+
+		if (real != NULL)
+			return real;
+	}
+	return strdup(path);
+}
+
+/* A device or FIFO (/dev/null, a named pipe) is written in place: renaming
+ * over it would replace the device with a regular file. */
+static int
+open_in_place(struct tl_outfile *o, const char *path, int binary,
+    struct tl_err *e)
+{
+	if ((o->f = fopen(path, "wb")) == NULL)
+		return tl_errf_sys(e, errno, "%s", path);
+	if (binary && isatty(fileno(o->f))) {
+		fclose(o->f);
+		o->f = NULL;
+		return tl_errf(e, "%s: refusing to write binary data to a "
+		    "terminal", path);
+	}
+	if ((o->path = strdup(path)) == NULL) {
+		fclose(o->f);
+		o->f = NULL;
+		return tl_errf(e, "out of memory");
+	}
+	return 0;
+}
+
 int
 tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
     struct tl_err *e)
 {
+	struct stat st;
 	int fd;
 
 	memset(o, 0, sizeof(*o));
@@ -58,13 +97,18 @@ tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
 		o->f = stdout;
 		return 0;
 	}
-	if ((o->path = strdup(path)) == NULL ||
-	    (o->tmp = malloc(strlen(path) + 16)) == NULL) {
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return tl_errf(e, "%s: is a directory", path);
+		return open_in_place(o, path, binary, e);
+	}
+	if ((o->path = final_path(path)) == NULL ||
+	    (o->tmp = malloc(strlen(o->path) + 16)) == NULL) {
 		free(o->path);
 		o->path = NULL;
 		return tl_errf(e, "out of memory");
 	}
-	strcpy(o->tmp, path);
+	strcpy(o->tmp, o->path);
 	strcat(o->tmp, ".tmp.XXXXXX");
 	if ((fd = mkstemp(o->tmp)) == -1) {
 		int errnum = errno;
@@ -102,9 +146,17 @@ tl_outfile_commit(struct tl_outfile *o, struct tl_err *e)
 	if (fflush(o->f) != 0 || ferror(o->f))
 		errnum = errno ? errno : EIO;
 	if (o->tmp == NULL) {
+		char name[4096];
+
+		if (o->f != stdout && fclose(o->f) != 0 && !errnum)
+			errnum = errno;
 		o->f = NULL;
+		snprintf(name, sizeof(name), "%s",
+		    o->path != NULL ? o->path : "stdout");
+		free(o->path);
+		o->path = NULL;
 		if (errnum)
-			return tl_errf_sys(e, errnum, "stdout");
+			return tl_errf_sys(e, errnum, "%s", name);
 		return 0;
 	}
 	if (!errnum && fsync(fileno(o->f)) != 0 && errno != EINVAL)

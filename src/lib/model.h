@@ -86,7 +86,8 @@ const struct tl_tensor *tl_model_tensor_at(const struct tl_model *m,
 const float	*tl_model_f32(const struct tl_model *m, const char *name,
 		    int ndim, uint64_t *shape, struct tl_err *e);
 
-/* Borrowed: hex SHA-256 of the whole file (computed on first call). */
+/* Borrowed: hex SHA-256 of the whole file (computed on first call), or
+ * NULL when libcrypto fails (out of memory). */
 const char	*tl_model_digest(struct tl_model *m);
 
 /* Size of the file in bytes. */

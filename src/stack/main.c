@@ -1,0 +1,262 @@
+/*
+ * tl-stack: feature stacking, the hand-over point between parties.  For
+ * every input record it appends the outputs (class probabilities) of each
+ * model given with -m to the record's own components, keeping id and
+ * label, so that a sentiment model's outputs become features of the next
+ * layer.  Streams in blocks, one sgemm per model per block, in constant
+ * memory.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io.h"
+#include "linear.h"
+#include "model.h"
+#include "vecstream.h"
+
+#define BLOCK_ROWS 4096
+#define MAX_MODELS 64
+
+struct stage {
+	const char	*path;
+	struct tl_linear lin;
+	char		 digest[65];
+};
+
+struct stack {
+	struct stage	 stage[MAX_MODELS];
+	size_t		 nstage;
+	size_t		 dim_in;	/* components of each input record */
+	size_t		 dim_out;	/* dim_in + every model's classes */
+	struct tl_vechdr hdr;		/* of the output */
+	struct tl_vecwriter *w;
+	struct tl_vecblock in;
+	float		*out;		/* BLOCK_ROWS x dim_out */
+	float		*proba;		/* BLOCK_ROWS x largest k */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: tl-stack [--binary] [--no-header] -m MODEL [-m MODEL ...] "
+	    "[-o FILE] [FILE ...]\n"
+	    "Append each model's class probabilities to every input vector.\n"
+	    "  -m, --model MODEL  a classifier to apply (repeatable, in order)\n"
+	    "  -o, --output FILE  write the stream to FILE (atomically)\n"
+	    "      --binary       write the binary vector stream\n"
+	    "      --no-header    write no header line (text form)\n"
+	    "  -h, --help         this help;  --version  the version\n");
+}
+
+static void
+load_stage(struct stage *s, const char *path)
+{
+	struct tl_err e;
+	struct tl_model *m;
+
+	s->path = path;
+	if ((m = tl_model_load(path, &e)) == NULL)
+		tl_die_err(path, &e);
+	if (tl_linear_load(m, &s->lin, &e) == -1)
+		tl_die_err(path, &e);
+	if (tl_model_digest(m) == NULL)
+		tl_die("%s: cannot compute its SHA-256", path);
+	memcpy(s->digest, tl_model_digest(m), sizeof(s->digest));
+	tl_model_free(m);
+}
+
+/* Output header: the input's names (blank where unnamed) then each
+ * model's class names; the embedding digest carries over and each model's
+ * digest is recorded as stacked. */
+static void
+make_header(struct stack *st, const struct tl_vechdr *in)
+{
+	struct tl_err e;
+	const char **names;
+	size_t i, j, at = 0;
+
+	if ((names = calloc(st->dim_out, sizeof(*names))) == NULL)
+		tl_die("out of memory");
+	for (i = 0; i < st->dim_in; i++)
+		names[at++] = in->names != NULL ? in->names[i] : "";
+	for (i = 0; i < st->nstage; i++)
+		for (j = 0; j < st->stage[i].lin.k; j++)
+			names[at++] = st->stage[i].lin.classes[j];
+	tl_vechdr_init(&st->hdr);
+	if (tl_vechdr_copy(&st->hdr, in, &e) == -1 ||
+	    tl_vechdr_set_names(&st->hdr, st->dim_out, names, &e) == -1)
+		tl_die_err(NULL, &e);
+	for (i = 0; i < st->nstage; i++)
+		if (tl_vechdr_add_stacked(&st->hdr, st->stage[i].digest,
+		    &e) == -1)
+			tl_die_err(NULL, &e);
+	free(names);
+}
+
+static void
+check_dim(const struct stack *st, const char *name, size_t dim)
+{
+	for (size_t i = 0; i < st->nstage; i++)
+		if (st->stage[i].lin.d != dim)
+			tl_die("%s: records have %zu values but %s expects "
+			    "%zu", name, dim, st->stage[i].path,
+			    st->stage[i].lin.d);
+}
+
+/* Allocate the block buffers once the input dimension is known. */
+static void
+start(struct stack *st, const char *name, const struct tl_vechdr *in,
+    FILE *out, int binary, int no_header)
+{
+	struct tl_err e;
+	size_t kmax = 0;
+
+	check_dim(st, name, in->dim);
+	st->dim_in = in->dim;
+	st->dim_out = in->dim;
+	for (size_t i = 0; i < st->nstage; i++) {
+		st->dim_out += st->stage[i].lin.k;
+		if (st->stage[i].lin.k > kmax)
+			kmax = st->stage[i].lin.k;
+	}
+	make_header(st, in);
+	if (tl_vecblock_init(&st->in, BLOCK_ROWS, st->dim_in, &e) == -1)
+		tl_die_err(NULL, &e);
+	st->out = malloc(sizeof(float) * BLOCK_ROWS * st->dim_out);
+	st->proba = malloc(sizeof(float) * BLOCK_ROWS * kmax);
+	if (st->out == NULL || st->proba == NULL)
+		tl_die("out of memory");
+	if ((st->w = tl_vecwriter_new(out, &st->hdr, binary, no_header,
+	    &e)) == NULL)
+		tl_die_err("stdout", &e);
+}
+
+static void
+stack_block(struct stack *st)
+{
+	const struct tl_vecblock *b = &st->in;
+	size_t r, i, at = st->dim_in;
+	struct tl_err e;
+
+	for (r = 0; r < b->n; r++)
+		memcpy(st->out + r * st->dim_out, b->x + r * b->dim,
+		    sizeof(float) * b->dim);
+	for (i = 0; i < st->nstage; i++) {
+		const struct tl_linear *lin = &st->stage[i].lin;
+
+		tl_linear_proba(lin, b->x, b->n, st->proba);
+		for (r = 0; r < b->n; r++)
+			memcpy(st->out + r * st->dim_out + at,
+			    st->proba + r * lin->k, sizeof(float) * lin->k);
+		at += lin->k;
+	}
+	for (r = 0; r < b->n; r++)
+		if (tl_vecwriter_put(st->w, b->id[r], b->label[r],
+		    st->out + r * st->dim_out, &e) == -1)
+			tl_die_err("stdout", &e);
+}
+
+static void
+stack_file(struct stack *st, const char *path, FILE *out, int binary,
+    int no_header)
+{
+	const char *name = tl_infile_name(path);
+	const struct tl_vechdr *h;
+	struct tl_vecreader *r;
+	struct tl_err e;
+	FILE *f;
+	long n = 0;
+
+	if ((f = tl_infile_open(path, &e)) == NULL)
+		tl_die_err(name, &e);
+	if ((r = tl_vecreader_open(f, name, &e)) == NULL)
+		tl_die_err(name, &e);
+	h = tl_vecreader_header(r);
+	if (h->dim > 0 && st->w == NULL)
+		start(st, name, h, out, binary, no_header);
+	else if (h->dim > 0 && h->dim != st->dim_in)
+		tl_die("%s: records have %zu values, earlier input had %zu",
+		    name, h->dim, st->dim_in);
+	while (h->dim > 0 && (n = tl_vecreader_read(r, &st->in, &e)) > 0)
+		stack_block(st);
+	if (h->dim > 0 && n == -1)
+		tl_die_err(name, &e);
+	tl_vecreader_close(r);
+	if (f != stdin)
+		fclose(f);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "binary",	no_argument,		NULL, 'B' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "model",	required_argument,	NULL, 'm' },
+		{ "no-header",	no_argument,		NULL, 'H' },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	static struct stack st;
+	const char *models[MAX_MODELS], *output = NULL;
+	int ch, binary = 0, no_header = 0, i;
+	size_t nmodels = 0;
+	struct tl_outfile out;
+	struct tl_err e;
+
+	tl_cli_init("tl-stack");
+	while ((ch = getopt_long(argc, argv, "hm:o:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'B':
+			binary = 1;
+			break;
+		case 'H':
+			no_header = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			tl_stdout_close();
+			return TL_EXIT_OK;
+		case 'm':
+			if (nmodels == MAX_MODELS)
+				tl_usage_error("at most %d models", MAX_MODELS);
+			models[nmodels++] = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'V':
+			tl_print_version();
+		default:
+			usage(stderr);
+			return TL_EXIT_USAGE;
+		}
+	if (nmodels == 0)
+		tl_usage_error("no model: give at least one -m MODEL");
+	for (size_t k = 0; k < nmodels; k++)
+		load_stage(&st.stage[st.nstage++], models[k]);
+	if (tl_outfile_open(&out, output, binary, &e) == -1)
+		tl_die_err(output, &e);
+	if (optind == argc)
+		stack_file(&st, NULL, out.f, binary, no_header);
+	for (i = optind; i < argc; i++)
+		stack_file(&st, argv[i], out.f, binary, no_header);
+	if (st.w != NULL && tl_vecwriter_flush(st.w, &e) == -1)
+		tl_die_err(output != NULL ? output : "stdout", &e);
+	if (tl_outfile_commit(&out, &e) == -1)
+		tl_die_err(NULL, &e);
+	tl_vecwriter_free(st.w);
+	tl_vecblock_free(&st.in);
+	tl_vechdr_free(&st.hdr);
+	for (size_t k = 0; k < st.nstage; k++)
+		tl_linear_free(&st.stage[k].lin);
+	free(st.out);
+	free(st.proba);
+	tl_stdout_close();
+	return TL_EXIT_OK;
+}

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Nothing is lost: a failed run leaves an existing -o file untouched and no
+# temporary behind; a full disk is reported by every stream writer; a
+# reader that closes the pipe early ends the writer quietly with status 0.
+set -u
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cd "$d"
+fail=0
+no() { echo "$*"; fail=1; }
+
+# 3 classes, 4 features, 300 rows, from a fixed formula.
+awk 'BEGIN { OFS = "\t"; for (i = 0; i < 300; i++) { c = i % 3;
+	print "r" i, "c" c, sin(i) + c, cos(i * 7) - c, sin(i * 3) * c, (i % 7) / 7 } }' >good.vec
+sed '150s/\t[^\t]*$/\tnan/' good.vec >nan.vec
+
+tl-train -q -o m.tlm good.vec || no "training on good data failed"
+cp m.tlm before.tlm
+tl-train -q -o m.tlm nan.vec 2>err && no "training on NaN data succeeded"
+grep -q '^tl-train: nan.vec:150: ' err || no "NaN message: $(cat err)"
+cmp -s m.tlm before.tlm || no "failed run changed the existing model"
+ls m.tlm.tmp.* >/dev/null 2>&1 && no "temporary file left behind"
+
+for cmd in "tl-predict -m m.tlm good.vec" "tl-stack -m m.tlm good.vec" \
+    "tl-train -q good.vec" "tl-info m.tlm"; do
+	$cmd >/dev/full 2>err; rc=$?
+	[ $rc -eq 1 ] || no "$cmd >/dev/full: exit $rc"
+	tool=${cmd%% *}
+	grep -q "^$tool: .*No space left on device" err || no "$cmd >/dev/full: '$(cat err)'"
+done
+
+# -o onto a device writes to the device, never renames over it; -o through
+# a symbolic link replaces the link's target and keeps the link.
+tl-predict -m m.tlm -o /dev/null good.vec || no "-o /dev/null failed"
+[ -c /dev/null ] || no "-o /dev/null replaced the device"
+tl-predict -m m.tlm -o /dev/full good.vec 2>err && no "-o /dev/full succeeded"
+grep -q "^tl-predict: /dev/full: .*No space left on device" err || no "-o /dev/full: '$(cat err)'"
+[ -c /dev/full ] || no "-o /dev/full replaced the device"
+ln -s m.tlm link.tlm
+tl-train -q -o link.tlm good.vec && [ -L link.tlm ] || no "-o through a link lost the link"
+tl-train -q -o . good.vec 2>err && no "-o directory succeeded"
+
+# A long stream cut short by head: quiet, status 0.
+for i in 1 2 3 4 5 6 7 8 9 10; do cat good.vec; done >big.vec
+for i in 1 2 3 4 5 6 7 8 9 10; do cat big.vec; done >bigger.vec
+for cmd in "tl-predict -m m.tlm bigger.vec" "tl-stack -m m.tlm bigger.vec"; do
+	{ $cmd 2>err; echo $? >rc; } | head -n 1 >/dev/null
+	[ "$(cat rc)" = 0 ] || no "$cmd | head: exit $(cat rc)"
+	[ -s err ] && no "$cmd | head: stderr '$(cat err)'"
+done
+exit $fail
