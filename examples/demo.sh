@@ -7,7 +7,7 @@
 # then scores new raw tweets.  Work files go to build/demo/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$top/bin:$PATH"
+PATH="${TL_BIN:-$top/bin}:$PATH"
 ex=$top/examples
 out=${DEMO_DIR:-$top/build/demo}
 mkdir -p "$out"

@@ -5,7 +5,7 @@
 set -eu
 
 need_build="gcc make libjansson-dev libopenblas-dev libutf8proc-dev libxxhash-dev libssl-dev"
-need_test="python3 python3-numpy python3-sklearn mandoc"
+need_test="clang python3 python3-numpy python3-sklearn mandoc"
 need_model="npm"
 need_bench="fasttext liblinear-tools python3-sklearn gnuplot-nox hyperfine"
 

@@ -24,7 +24,14 @@ int	embed_import_main(int argc, char **argv);
 _Noreturn void embed_bad_option(char **argv, int ch);
 
 #define DEFAULT_MODEL	TL_DATADIR "/default.tlm"
-#define BUILD_MODEL	"/../models/default.tlm"
+
+/* Places beside the executable, tried before DEFAULT_MODEL: an install
+ * under any PREFIX (bin/../share/tl), then a build tree (bin/../models). */
+static const char *const beside_exe[] = {
+	"/../share/tl/default.tlm",
+	"/../models/default.tlm",
+};
+#define NBESIDE (sizeof(beside_exe) / sizeof(beside_exe[0]))
 
 struct opts {
 	const char	*model, *output;
@@ -63,9 +70,9 @@ embed_bad_option(char **argv, int ch)
 	    shortopt : last);
 }
 
-/* The directory of this executable + BUILD_MODEL, in BUF; 0 or -1. */
+/* The directory of this executable + SUFFIX, in BUF; 0 or -1. */
 static int
-build_tree_model(char *buf, size_t cap)
+beside_exe_path(char *buf, size_t cap, const char *suffix)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, cap);
 	char *slash;
@@ -74,14 +81,14 @@ build_tree_model(char *buf, size_t cap)
 		return -1;
 	buf[n] = '\0';
 	if ((slash = strrchr(buf, '/')) == NULL ||
-	    (size_t)(slash - buf) + sizeof(BUILD_MODEL) > cap)
+	    (size_t)(slash - buf) + strlen(suffix) + 1 > cap)
 		return -1;
-	strcpy(slash, BUILD_MODEL);
+	strcpy(slash, suffix);
 	return 0;
 }
 
-/* The model to use without -m: $TL_MODEL, the installed default, or the
- * build tree's; NULL when none exists. */
+/* The model to use without -m: $TL_MODEL, one beside the executable, or
+ * the installed default; NULL when none exists. */
 static const char *
 default_model(char *buf, size_t cap)
 {
@@ -89,10 +96,12 @@ default_model(char *buf, size_t cap)
 
 	if (env != NULL && *env != '\0')
 		return env;
+	for (size_t i = 0; i < NBESIDE; i++)
+		if (beside_exe_path(buf, cap, beside_exe[i]) == 0 &&
+		    access(buf, R_OK) == 0)
+			return buf;
 	if (access(DEFAULT_MODEL, R_OK) == 0)
 		return DEFAULT_MODEL;
-	if (build_tree_model(buf, cap) == 0 && access(buf, R_OK) == 0)
-		return buf;
 	return NULL;
 }
 
@@ -101,8 +110,9 @@ no_model(void)
 {
 	char buf[4096];
 
-	if (build_tree_model(buf, sizeof(buf)) == -1)
-		strcpy(buf, "<directory of tl-embed>" BUILD_MODEL);
+	if (beside_exe_path(buf, sizeof(buf), beside_exe[1]) == -1)
+		snprintf(buf, sizeof(buf), "<directory of tl-embed>%s",
+		    beside_exe[1]);
 	tl_die("no model: -m not given, TL_MODEL not set, and neither %s nor "
 	    "%s exists (run 'make model' in the source tree)", DEFAULT_MODEL,
 	    buf);

@@ -254,11 +254,13 @@ save(const struct tl_linear *lin, const struct rows *r,
 	    r->hdr.nstacked);
 	if (meta == NULL)
 		tl_die("out of memory");
-	if (tl_linear_save(lin, meta, out->f, digest, &e) == -1)
+	if (tl_linear_save(lin, meta, out->f, digest, &e) == -1) {
+		json_decref(meta);
 		tl_die_err(oname, &e);
+	}
+	json_decref(meta);
 	if (tl_outfile_commit(out, &e) == -1)
 		tl_die_err(NULL, &e);
-	json_decref(meta);
 }
 
 int
