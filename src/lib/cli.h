@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "vecstream.h"
 
 #define TL_VERSION "0.1.0"
 
@@ -51,5 +52,24 @@ double	tl_arg_double(const char *opt, const char *s, double min, double max);
 /* Parse S as an integer in [MIN, MAX], or exit 2 with a message. */
 long long tl_arg_int(const char *opt, const char *s, long long min,
 	    long long max);
+
+/* What a tool does with the vector streams it reads. */
+struct tl_cli_streams {
+	/* Called once per input whose dimension is known (not for an empty
+	 * input), before its blocks. */
+	void	(*header)(void *ctx, const struct tl_vechdr *h,
+		    const char *name);
+	/* Called for each block of records; BINARY says whether block
+	 * positions are byte offsets (1) or line numbers (0). */
+	void	(*block)(void *ctx, const struct tl_vecblock *b,
+		    const char *name, int binary);
+	void	*ctx;
+};
+
+/* Read the N vector streams PATHS (standard input when N is 0) in blocks
+ * of BLOCK_ROWS records, calling CB's functions; any error of opening or
+ * reading dies with its file and line. */
+void	tl_cli_read_streams(char *const *paths, int n, size_t block_rows,
+	    const struct tl_cli_streams *cb);
 
 #endif

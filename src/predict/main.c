@@ -157,40 +157,22 @@ write_block(struct predict *pr, const struct tl_vecblock *b)
 }
 
 static void
-predict_file(struct predict *pr, const char *path)
+on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
-	const char *name = tl_infile_name(path);
-	const struct tl_vechdr *h;
-	struct tl_vecreader *r;
-	struct tl_vecblock b;
-	struct tl_err e;
-	FILE *f;
-	long n;
+	check_input(ctx, h, name);
+}
 
-	if ((f = tl_infile_open(path, &e)) == NULL)
-		tl_die_err(name, &e);
-	if ((r = tl_vecreader_open(f, name, &e)) == NULL)
-		tl_die_err(name, &e);
-	h = tl_vecreader_header(r);
-	if (h->dim > 0) {
-		check_input(pr, h, name);
-		if (tl_vecblock_init(&b, BLOCK_ROWS, h->dim, &e) == -1)
-			tl_die_err(NULL, &e);
-		while ((n = tl_vecreader_read(r, &b, &e)) > 0) {
-			tl_linear_proba(&pr->lin, b.x, b.n, pr->p);
-			if (pr->ev != NULL)
-				eval_block(pr, &b, name,
-				    tl_vecreader_is_binary(r));
-			else
-				write_block(pr, &b);
-		}
-		if (n == -1)
-			tl_die_err(name, &e);
-		tl_vecblock_free(&b);
-	}
-	tl_vecreader_close(r);
-	if (f != stdin)
-		fclose(f);
+static void
+on_block(void *ctx, const struct tl_vecblock *b, const char *name,
+    int binary)
+{
+	struct predict *pr = ctx;
+
+	tl_linear_proba(&pr->lin, b->x, b->n, pr->p);
+	if (pr->ev != NULL)
+		eval_block(pr, b, name, binary);
+	else
+		write_block(pr, b);
 }
 
 /* Columns a string takes on a terminal (bytes, if not valid UTF-8). */
@@ -361,10 +343,8 @@ main(int argc, char *argv[])
 		tl_die("out of memory");
 	if (!eval)
 		start_stream(&pr, out.f, binary, no_header);
-	if (optind == argc)
-		predict_file(&pr, NULL);
-	for (int i = optind; i < argc; i++)
-		predict_file(&pr, argv[i]);
+	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
+	    &(struct tl_cli_streams){ on_header, on_block, &pr });
 	if (eval)
 		print_eval(out.f, &pr);
 	else if (tl_vecwriter_flush(pr.w, &e) == -1)

@@ -33,9 +33,10 @@ struct stack {
 	size_t		 dim_out;	/* dim_in + every model's classes */
 	struct tl_vechdr hdr;		/* of the output */
 	struct tl_vecwriter *w;
-	struct tl_vecblock in;
 	float		*out;		/* BLOCK_ROWS x dim_out */
 	float		*proba;		/* BLOCK_ROWS x largest k */
+	FILE		*f;		/* where the stream goes */
+	int		 binary, no_header;
 };
 
 static void
@@ -109,8 +110,7 @@ check_dim(const struct stack *st, const char *name, size_t dim)
 
 /* Allocate the block buffers once the input dimension is known. */
 static void
-start(struct stack *st, const char *name, const struct tl_vechdr *in,
-    FILE *out, int binary, int no_header)
+start(struct stack *st, const char *name, const struct tl_vechdr *in)
 {
 	struct tl_err e;
 	size_t kmax = 0;
@@ -124,22 +124,24 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in,
 			kmax = st->stage[i].lin.k;
 	}
 	make_header(st, in);
-	if (tl_vecblock_init(&st->in, BLOCK_ROWS, st->dim_in, &e) == -1)
-		tl_die_err(NULL, &e);
 	st->out = malloc(sizeof(float) * BLOCK_ROWS * st->dim_out);
 	st->proba = malloc(sizeof(float) * BLOCK_ROWS * kmax);
 	if (st->out == NULL || st->proba == NULL)
 		tl_die("out of memory");
-	if ((st->w = tl_vecwriter_new(out, &st->hdr, binary, no_header,
-	    &e)) == NULL)
+	if ((st->w = tl_vecwriter_new(st->f, &st->hdr, st->binary,
+	    st->no_header, &e)) == NULL)
 		tl_die_err("stdout", &e);
 }
 
 static void
-stack_block(struct stack *st)
+on_block(void *ctx, const struct tl_vecblock *b, const char *name,
+    int binary)
 {
-	const struct tl_vecblock *b = &st->in;
+	struct stack *st = ctx;
 	size_t r, i, at = st->dim_in;
+
+	(void)name;	/* records were checked by the reader */
+	(void)binary;
 	struct tl_err e;
 
 	for (r = 0; r < b->n; r++)
@@ -161,33 +163,15 @@ stack_block(struct stack *st)
 }
 
 static void
-stack_file(struct stack *st, const char *path, FILE *out, int binary,
-    int no_header)
+on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
-	const char *name = tl_infile_name(path);
-	const struct tl_vechdr *h;
-	struct tl_vecreader *r;
-	struct tl_err e;
-	FILE *f;
-	long n = 0;
+	struct stack *st = ctx;
 
-	if ((f = tl_infile_open(path, &e)) == NULL)
-		tl_die_err(name, &e);
-	if ((r = tl_vecreader_open(f, name, &e)) == NULL)
-		tl_die_err(name, &e);
-	h = tl_vecreader_header(r);
-	if (h->dim > 0 && st->w == NULL)
-		start(st, name, h, out, binary, no_header);
-	else if (h->dim > 0 && h->dim != st->dim_in)
+	if (st->w == NULL)
+		start(st, name, h);
+	else if (h->dim != st->dim_in)
 		tl_die("%s: records have %zu values, earlier input had %zu",
 		    name, h->dim, st->dim_in);
-	while (h->dim > 0 && (n = tl_vecreader_read(r, &st->in, &e)) > 0)
-		stack_block(st);
-	if (h->dim > 0 && n == -1)
-		tl_die_err(name, &e);
-	tl_vecreader_close(r);
-	if (f != stdin)
-		fclose(f);
 }
 
 int
@@ -204,7 +188,7 @@ main(int argc, char *argv[])
 	};
 	static struct stack st;
 	const char *models[MAX_MODELS], *output = NULL;
-	int ch, binary = 0, no_header = 0, i;
+	int ch, binary = 0, no_header = 0;
 	size_t nmodels = 0;
 	struct tl_outfile out;
 	struct tl_err e;
@@ -242,16 +226,16 @@ main(int argc, char *argv[])
 		load_stage(&st.stage[st.nstage++], models[k]);
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(output, &e);
-	if (optind == argc)
-		stack_file(&st, NULL, out.f, binary, no_header);
-	for (i = optind; i < argc; i++)
-		stack_file(&st, argv[i], out.f, binary, no_header);
+	st.f = out.f;
+	st.binary = binary;
+	st.no_header = no_header;
+	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
+	    &(struct tl_cli_streams){ on_header, on_block, &st });
 	if (st.w != NULL && tl_vecwriter_flush(st.w, &e) == -1)
 		tl_die_err(output != NULL ? output : "stdout", &e);
 	if (tl_outfile_commit(&out, &e) == -1)
 		tl_die_err(NULL, &e);
 	tl_vecwriter_free(st.w);
-	tl_vecblock_free(&st.in);
 	tl_vechdr_free(&st.hdr);
 	for (size_t k = 0; k < st.nstage; k++)
 		tl_linear_free(&st.stage[k].lin);

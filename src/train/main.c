@@ -159,34 +159,16 @@ merge_header(struct rows *r, const struct tl_vechdr *h, const char *name)
 }
 
 static void
-read_input(struct rows *r, const char *path)
+on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
-	const char *name = tl_infile_name(path);
-	const struct tl_vechdr *h;
-	struct tl_vecreader *rd;
-	struct tl_vecblock b;
-	struct tl_err e;
-	FILE *f;
-	long got;
+	merge_header(ctx, h, name);
+}
 
-	if ((f = tl_infile_open(path, &e)) == NULL)
-		tl_die_err(name, &e);
-	if ((rd = tl_vecreader_open(f, name, &e)) == NULL)
-		tl_die_err(name, &e);
-	h = tl_vecreader_header(rd);
-	if (h->dim > 0) {
-		merge_header(r, h, name);
-		if (tl_vecblock_init(&b, BLOCK_ROWS, h->dim, &e) == -1)
-			tl_die_err(NULL, &e);
-		while ((got = tl_vecreader_read(rd, &b, &e)) > 0)
-			add_block(r, &b, name, tl_vecreader_is_binary(rd));
-		if (got == -1)
-			tl_die_err(name, &e);
-		tl_vecblock_free(&b);
-	}
-	tl_vecreader_close(rd);
-	if (f != stdin)
-		fclose(f);
+static void
+on_block(void *ctx, const struct tl_vecblock *b, const char *name,
+    int binary)
+{
+	add_block(ctx, b, name, binary);
 }
 
 static void
@@ -317,10 +299,8 @@ main(int argc, char *argv[])
 	/* open first: a terminal is refused before any work is done */
 	if (tl_outfile_open(&out, output, 1, &e) == -1)
 		tl_die_err(output, &e);
-	if (optind == argc)
-		read_input(&r, NULL);
-	for (int i = optind; i < argc; i++)
-		read_input(&r, argv[i]);
+	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
+	    &(struct tl_cli_streams){ on_header, on_block, &r });
 	if (argc - optind <= 1)
 		snprintf(where, sizeof(where), "%s: ",
 		    tl_infile_name(argv[optind]));
