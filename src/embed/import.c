@@ -11,10 +11,9 @@
 
 #include "cli.h"
 #include "io.h"
+#include "tool.h"
 #include "wordvec.h"
 
-int	embed_import_main(int argc, char **argv);
-_Noreturn void embed_bad_option(char **argv, int ch);	/* main.c */
 
 struct import_opts {
 	const char		*name, *output, *input;

@@ -1,10 +1,11 @@
 /*
- * tl-embed: text to vectors.  Each input line is a document; its vector is
- * the mean of the word vectors of its tokens that the embedding model
- * knows, written as a vector stream whose header names the model by its
- * SHA-256.  "tl-embed import" (import.c) makes such a model from GloVe,
- * word2vec or fastText files.  The work is in the library: tokenize.c,
- * embed.c, vecstream.c; this file is options, model lookup and the loop.
+ * tl-embed: text to vectors.  Each input line is a document (plain, TSV or
+ * JSON); its vector pools the word vectors of its tokens that the
+ * embedding model knows, written as a vector stream whose header names the
+ * model by its SHA-256.  Subcommands ("tl-embed import", ...) live in
+ * files of their own, listed in the table below.  The work is in the
+ * library: docs.c, tokenize.c, embed.c, pool.c, vecstream.c; this file is
+ * options, model lookup and the loop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,14 +15,22 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "docs.h"
 #include "embed.h"
-#include "fmt.h"
 #include "io.h"
+#include "pool.h"
 #include "tokenize.h"
+#include "tool.h"
 #include "vecstream.h"
 
-int	embed_import_main(int argc, char **argv);
-_Noreturn void embed_bad_option(char **argv, int ch);
+/* tl-embed NAME ...: one line each, sorted. */
+static const struct {
+	const char	*name;
+	int		(*main)(int, char **);
+} subcommands[] = {
+	{ "import",	embed_import_main },
+};
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
 #define DEFAULT_MODEL	TL_DATADIR "/default.tlm"
 
@@ -34,20 +43,23 @@ static const char *const beside_exe[] = {
 #define NBESIDE (sizeof(beside_exe) / sizeof(beside_exe[0]))
 
 struct opts {
-	const char	*model, *output;
-	int		 binary, no_header, tsv, verbose;
+	const char		*model, *output;
+	int			 binary, no_header, verbose;
+	struct tl_docs_opts	 docs;
+	struct tl_pool_opts	 pool;
 };
 
 struct stats {
-	unsigned long long docs, tokens, known, empty;
+	unsigned long long docs, tokens, known, empty, skipped;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: tl-embed [-v] [--binary] [--no-header] [--tsv] [-m MODEL] "
-	    "[-o FILE] [FILE ...]\n"
+	    "usage: tl-embed [-v] [--binary] [--no-header] [--normalize] "
+	    "[--pool KIND] [--tsv]\n"
+	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
 	    "       tl-embed import --format FORMAT [-v] [--name NAME] "
 	    "[-o OUT] [FILE]\n"
 	    "       tl-embed --print-default-model\n");
@@ -87,10 +99,8 @@ beside_exe_path(char *buf, size_t cap, const char *suffix)
 	return 0;
 }
 
-/* The model to use without -m: $TL_MODEL, one beside the executable, or
- * the installed default; NULL when none exists. */
-static const char *
-default_model(char *buf, size_t cap)
+const char *
+embed_default_model(char *buf, size_t cap)
 {
 	const char *env = getenv("TL_MODEL");
 
@@ -121,14 +131,16 @@ no_model(void)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_BINARY = 256, O_NO_HEADER, O_PRINT_DEFAULT, O_TSV,
-	    O_VERSION };
+	enum { O_BINARY = 256, O_NO_HEADER, O_NORMALIZE, O_POOL,
+	    O_PRINT_DEFAULT, O_TSV, O_VERSION };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
+		{ "normalize", no_argument, NULL, O_NORMALIZE },
 		{ "output", required_argument, NULL, 'o' },
+		{ "pool", required_argument, NULL, O_POOL },
 		{ "print-default-model", no_argument, NULL, O_PRINT_DEFAULT },
 		{ "tsv", no_argument, NULL, O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -157,17 +169,25 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_NO_HEADER:
 			o->no_header = 1;
 			break;
+		case O_NORMALIZE:
+			o->pool.normalize = 1;
+			break;
+		case O_POOL:
+			if (tl_pool_kind_parse(optarg, &o->pool.kind) == -1)
+				tl_usage_error("--pool: unknown kind '%s' "
+				    "(mean, sif, max, meanmax)", optarg);
+			break;
 		case 'o':
 			o->output = optarg;
 			break;
 		case O_PRINT_DEFAULT:
-			if ((m = default_model(buf, sizeof(buf))) == NULL)
+			if ((m = embed_default_model(buf, sizeof(buf))) == NULL)
 				no_model();
 			printf("%s\n", m);
 			tl_stdout_close();
 			exit(TL_EXIT_OK);
 		case O_TSV:
-			o->tsv = 1;
+			o->docs.format = TL_DOCS_TSV;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -182,55 +202,26 @@ parse_opts(int argc, char **argv, struct opts *o)
 /* Write the record of one document, dying with a message on failure. */
 static void
 put(struct tl_vecwriter *w, const char *out, const char *in,
-    unsigned long long line, const char *id, const char *label,
-    const float *x)
+    const struct tl_doc *doc, const float *x)
 {
 	struct tl_err e;
 
-	if (tl_vecwriter_put(w, id, label, x, &e) == 0)
+	if (tl_vecwriter_put(w, doc->id, doc->label, x, &e) == 0)
 		return;
-	if (e.errnum == EPIPE)
-		tl_die_err(NULL, &e);	/* exits 0, quietly */
-	if (e.errnum != 0)
-		tl_die("%s: %s", out ? out : "stdout", strerror(e.errnum));
-	tl_die("%s:%llu: %s", in, line, e.msg);
-}
-
-/*
- * Split a --tsv line (without its newline) into id, label and text, NUL
- * terminating id and label in place.  The text is everything after the
- * second TAB, TABs included (they separate words like spaces).
- */
-static int
-split_tsv(char *line, size_t len, char **label, char **text,
-    struct tl_err *e)
-{
-	char *t1 = memchr(line, '\t', len), *t2;
-
-	if (t1 == NULL)
-		return tl_errf(e, "expected 3 TAB-separated fields (id, label, "
-		    "text), found 1");
-	if ((t2 = memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - line))) ==
-	    NULL)
-		return tl_errf(e, "expected 3 TAB-separated fields (id, label, "
-		    "text), found 2");
-	if (memchr(line, '\0', (size_t)(t2 - line)) != NULL)
-		return tl_errf(e, "NUL byte in the id or label");
-	*t1 = *t2 = '\0';
-	*label = t1 + 1;
-	*text = t2 + 1;
-	return 0;
+	if (e.errnum != 0)	/* EPIPE: exits 0, quietly */
+		tl_die_err(out != NULL ? out : "stdout", &e);
+	tl_die("%s:%llu: %s", in, (unsigned long long)doc->line, e.msg);
 }
 
 /* What the loop over the documents needs, allocated once. */
 struct run {
 	const struct opts	*o;
 	struct tl_embed		*emb;
+	struct tl_pool		*pool;
 	struct tl_tokens	 tok;
 	struct tl_vecwriter	*w;
 	float			*x;		/* one document's vector */
-	char			*line;
-	size_t			 cap;
+	uint64_t		 counter;	/* plain lines' ids */
 	struct stats		 st;
 };
 
@@ -238,45 +229,37 @@ static void
 embed_file(struct run *r, const char *path)
 {
 	const char *name = tl_infile_name(path);
-	unsigned long long lineno = 0;
+	struct tl_docs *d;
+	struct tl_doc doc;
 	struct tl_err e;
-	ssize_t len;
+	size_t known;
 	FILE *f;
+	int got;
 
-	if ((f = tl_infile_open(path, &e)) == NULL)
+	if ((f = tl_infile_open(path, &e)) == NULL ||
+	    (d = tl_docs_open(f, &r->o->docs, &r->counter, &e)) == NULL)
 		tl_die_err(name, &e);
-	while ((len = getline(&r->line, &r->cap, f)) != -1) {
-		char id[32], *line = r->line, *label = "", *text = line,
-		    *idp = id;
-		size_t known;
-
-		lineno++;
+	while ((got = tl_docs_next(d, &doc, &e)) == 1) {
+		if (tl_tokenize(&r->tok, doc.text, doc.text_len) == -1)
+			tl_die("%s:%llu: out of memory", name,
+			    (unsigned long long)doc.line);
+		known = tl_pool_doc(r->pool, &r->tok, r->x);
 		r->st.docs++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (r->o->tsv) {
-			if (split_tsv(line, (size_t)len, &label, &text, &e)
-			    == -1)
-				tl_die("%s:%llu: %s", name, lineno, e.msg);
-			idp = line;
-		} else
-			*tl_fmt_u64(id, r->st.docs) = '\0';
-		if (tl_tokenize(&r->tok, text, (size_t)(line + len - text)) ==
-		    -1)
-			tl_die("%s:%llu: out of memory", name, lineno);
-		known = tl_embed_mean(r->emb, &r->tok, r->x);
 		r->st.tokens += r->tok.n;
 		r->st.known += known;
 		r->st.empty += known == 0;
-		put(r->w, r->o->output, name, lineno, idp, label, r->x);
+		put(r->w, r->o->output, name, &doc, r->x);
 	}
-	if (ferror(f))
-		tl_die("%s: read error: %s", name, strerror(errno));
+	if (got == -1)
+		tl_die_err(name, &e);
+	r->st.skipped += tl_docs_skipped(d);
+	tl_docs_close(d);
 	if (f != stdin)
 		fclose(f);
 }
 
-/* Load the model at PATH into R: vocabulary, tokenizer, vector buffer. */
+/* Load the model at PATH into R: vocabulary, tokenizer, pooling, vector
+ * buffer. */
 static void
 open_model(struct run *r, const char *path)
 {
@@ -286,9 +269,9 @@ open_model(struct run *r, const char *path)
 		tl_die_err(path, &e);
 	tl_tokens_init(&r->tok);
 	if (tl_tokens_configure(&r->tok, tl_embed_tokenizer(r->emb), &e) ==
-	    -1)
+	    -1 || (r->pool = tl_pool_new(r->emb, &r->o->pool, &e)) == NULL)
 		tl_die_err(path, &e);
-	if ((r->x = malloc(tl_embed_dim(r->emb) * sizeof(float))) == NULL)
+	if ((r->x = malloc(tl_pool_dim(r->pool) * sizeof(float))) == NULL)
 		tl_die("out of memory");
 }
 
@@ -298,6 +281,16 @@ report(const struct stats *st)
 	tl_warn("%llu documents, %llu tokens (%.1f%% in the vocabulary), "
 	    "%llu without a known token", st->docs, st->tokens, st->tokens ?
 	    100.0 * (double)st->known / (double)st->tokens : 0.0, st->empty);
+}
+
+/* Lines skipped as malformed are always reported: nothing is lost
+ * silently. */
+static void
+report_skipped(const struct stats *st)
+{
+	if (st->skipped > 0)
+		tl_warn("skipped %llu malformed line%s", st->skipped,
+		    st->skipped == 1 ? "" : "s");
 }
 
 int
@@ -312,16 +305,17 @@ main(int argc, char **argv)
 	char buf[4096];
 
 	tl_cli_init("tl-embed");
-	if (argc > 1 && strcmp(argv[1], "import") == 0)
-		return embed_import_main(argc - 1, argv + 1);
+	for (size_t i = 0; argc > 1 && i < NSUBCOMMANDS; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o);
 	r.o = &o;
-	if (o.model == NULL && (o.model = default_model(buf, sizeof(buf))) ==
+	if (o.model == NULL && (o.model = embed_default_model(buf, sizeof(buf))) ==
 	    NULL)
 		no_model();
 	open_model(&r, o.model);
 	tl_vechdr_init(&h);
-	h.dim = tl_embed_dim(r.emb);
+	h.dim = tl_pool_dim(r.pool);
 	if ((digest = tl_model_digest(tl_embed_model(r.emb))) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",
 		    o.model);
@@ -334,22 +328,19 @@ main(int argc, char **argv)
 		embed_file(&r, NULL);
 	for (int i = optind; i < argc; i++)
 		embed_file(&r, argv[i]);
-	if (tl_vecwriter_flush(r.w, &e) == -1) {
-		if (e.errnum != 0 && e.errnum != EPIPE)
-			tl_die("%s: %s", o.output ? o.output : "stdout",
-			    strerror(e.errnum));
-		tl_die_err(NULL, &e);
-	}
+	if (tl_vecwriter_flush(r.w, &e) == -1)
+		tl_die_err(o.output != NULL ? o.output : "stdout", &e);
 	if (tl_outfile_commit(&out, &e) == -1)
 		tl_die_err(NULL, &e);
 	if (o.verbose)
 		report(&r.st);
+	report_skipped(&r.st);
 	tl_vecwriter_free(r.w);
 	tl_vechdr_free(&h);
 	tl_tokens_free(&r.tok);
+	tl_pool_free(r.pool);
 	tl_embed_free(r.emb);
 	free(r.x);
-	free(r.line);
 	tl_stdout_close();
 	return TL_EXIT_OK;
 }

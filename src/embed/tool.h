@@ -1,0 +1,19 @@
+/*
+ * What the files of tl-embed share: each subcommand ("tl-embed import",
+ * ...) is a main of its own in its own file, listed in main.c's table.
+ */
+#ifndef TL_EMBED_TOOL_H
+#define TL_EMBED_TOOL_H
+
+/* The subcommands: ARGV[0] is the subcommand's name. */
+int	embed_import_main(int argc, char **argv);
+
+/* After getopt_long (with opterr 0 and ':' leading the short options)
+ * returned CH, '?' or ':': the usage error that names the option. */
+_Noreturn void embed_bad_option(char **argv, int ch);
+
+/* The embedding model to use without -m (see tl-embed(1) FILES), or NULL;
+ * BUF holds the path when it is found beside the executable. */
+const char *embed_default_model(char *buf, size_t cap);
+
+#endif
