@@ -1,7 +1,7 @@
 /*
  * tl-stack: feature stacking, the hand-over point between parties.  For
- * every input record it appends the outputs (class probabilities) of each
- * model given with -m to the record's own components, keeping id and
+ * every input record it appends the outputs (class probabilities, or
+ * regression values) of each model given with -m to the record's own components, keeping id and
  * label, so that a sentiment model's outputs become features of the next
  * layer.  Streams in blocks, one sgemm per model per block, in constant
  * memory.
@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "io.h"
-#include "linear.h"
+#include "head.h"
 #include "model.h"
 #include "vecstream.h"
 
@@ -22,7 +22,7 @@
 
 struct stage {
 	const char	*path;
-	struct tl_linear lin;
+	struct tl_head	*head;
 	char		 digest[65];
 };
 
@@ -62,7 +62,7 @@ load_stage(struct stage *s, const char *path)
 	s->path = path;
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_linear_load(m, &s->lin, &e) == -1)
+	if ((s->head = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
 	if (tl_model_digest(m) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
@@ -85,8 +85,8 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 	for (i = 0; i < st->dim_in; i++)
 		names[at++] = in->names != NULL ? in->names[i] : "";
 	for (i = 0; i < st->nstage; i++)
-		for (j = 0; j < st->stage[i].lin.k; j++)
-			names[at++] = st->stage[i].lin.classes[j];
+		for (j = 0; j < tl_head_out_dim(st->stage[i].head); j++)
+			names[at++] = tl_head_names(st->stage[i].head)[j];
 	tl_vechdr_init(&st->hdr);
 	if (tl_vechdr_copy(&st->hdr, in, &e) == -1 ||
 	    tl_vechdr_set_names(&st->hdr, st->dim_out, names, &e) == -1)
@@ -102,10 +102,10 @@ static void
 check_dim(const struct stack *st, const char *name, size_t dim)
 {
 	for (size_t i = 0; i < st->nstage; i++)
-		if (st->stage[i].lin.d != dim)
+		if (tl_head_in_dim(st->stage[i].head) != dim)
 			tl_die("%s: records have %zu values but %s expects "
 			    "%zu", name, dim, st->stage[i].path,
-			    st->stage[i].lin.d);
+			    tl_head_in_dim(st->stage[i].head));
 }
 
 /* Allocate the block buffers once the input dimension is known. */
@@ -119,9 +119,11 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 	st->dim_in = in->dim;
 	st->dim_out = in->dim;
 	for (size_t i = 0; i < st->nstage; i++) {
-		st->dim_out += st->stage[i].lin.k;
-		if (st->stage[i].lin.k > kmax)
-			kmax = st->stage[i].lin.k;
+		size_t k = tl_head_out_dim(st->stage[i].head);
+
+		st->dim_out += k;
+		if (k > kmax)
+			kmax = k;
 	}
 	make_header(st, in);
 	st->out = malloc(sizeof(float) * BLOCK_ROWS * st->dim_out);
@@ -148,13 +150,14 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		memcpy(st->out + r * st->dim_out, b->x + r * b->dim,
 		    sizeof(float) * b->dim);
 	for (i = 0; i < st->nstage; i++) {
-		const struct tl_linear *lin = &st->stage[i].lin;
+		const struct tl_head *h = st->stage[i].head;
+		size_t k = tl_head_out_dim(h);
 
-		tl_linear_proba(lin, b->x, b->n, st->proba);
+		tl_head_apply(h, b->x, b->n, st->proba);
 		for (r = 0; r < b->n; r++)
 			memcpy(st->out + r * st->dim_out + at,
-			    st->proba + r * lin->k, sizeof(float) * lin->k);
-		at += lin->k;
+			    st->proba + r * k, sizeof(float) * k);
+		at += k;
 	}
 	for (r = 0; r < b->n; r++)
 		if (tl_vecwriter_put(st->w, b->id[r], b->label[r],
@@ -238,7 +241,7 @@ main(int argc, char *argv[])
 	tl_vecwriter_free(st.w);
 	tl_vechdr_free(&st.hdr);
 	for (size_t k = 0; k < st.nstage; k++)
-		tl_linear_free(&st.stage[k].lin);
+		tl_head_free(st.stage[k].head);
 	free(st.out);
 	free(st.proba);
 	tl_stdout_close();

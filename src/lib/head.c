@@ -1,0 +1,102 @@
+/* One interface over the kinds of trained models; see head.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "head.h"
+#include "linear.h"
+
+struct tl_head {
+	char			 kind[32];
+	enum tl_head_output	 output;
+	char			 input_model[65];
+	struct tl_linear	 lin;		/* softmax */
+};
+
+/* The description's input.model, when it is a digest. */
+static void
+read_input_model(struct tl_head *h, struct tl_model *m)
+{
+	json_t *in = json_object_get(tl_model_meta(m), "input");
+	const char *s = json_string_value(json_object_get(in, "model"));
+
+	if (s != NULL && strlen(s) == 64)
+		memcpy(h->input_model, s, 65);
+}
+
+struct tl_head *
+tl_head_load(struct tl_model *m, struct tl_err *e)
+{
+	const char *kind = tl_model_kind(m);
+	struct tl_head *h;
+
+	if (kind == NULL) {
+		tl_errf(e, "not a tl model (no tl description)");
+		return NULL;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		tl_errf(e, "out of memory");
+		return NULL;
+	}
+	snprintf(h->kind, sizeof(h->kind), "%s", kind);
+	read_input_model(h, m);
+	if (strcmp(kind, "softmax") == 0) {
+		h->output = TL_HEAD_PROBA;
+		if (tl_linear_load(m, &h->lin, e) == 0)
+			return h;
+	} else
+		tl_errf(e, "not a classifier or regressor (kind \"%s\")",
+		    kind);
+	free(h);
+	return NULL;
+}
+
+const char *
+tl_head_kind(const struct tl_head *h)
+{
+	return h->kind;
+}
+
+size_t
+tl_head_in_dim(const struct tl_head *h)
+{
+	return h->lin.d;
+}
+
+size_t
+tl_head_out_dim(const struct tl_head *h)
+{
+	return h->lin.k;
+}
+
+char *const *
+tl_head_names(const struct tl_head *h)
+{
+	return h->lin.classes;
+}
+
+enum tl_head_output
+tl_head_output(const struct tl_head *h)
+{
+	return h->output;
+}
+
+const char *
+tl_head_input_model(const struct tl_head *h)
+{
+	return h->input_model;
+}
+
+void
+tl_head_apply(const struct tl_head *h, const float *x, size_t n, float *out)
+{
+	tl_linear_proba(&h->lin, x, n, out);
+}
+
+void
+tl_head_free(struct tl_head *h)
+{
+	if (h == NULL)
+		return;
+	tl_linear_free(&h->lin);
+	free(h);
+}

@@ -1,0 +1,54 @@
+/*
+ * Heads: every trained model that maps an input vector to an output vector
+ * (class probabilities, or values for regression), behind one interface,
+ * so that tl-predict, tl-stack and frozen pipelines apply any kind of model
+ * the same way.  Each kind ("softmax", ...) is one case in head.c, whose
+ * training lives in its own module (linear.c, ...).
+ */
+#ifndef TL_HEAD_H
+#define TL_HEAD_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "model.h"
+
+/* What the output components are. */
+enum tl_head_output {
+	TL_HEAD_PROBA,		/* probabilities of exclusive classes */
+	TL_HEAD_SCORES,		/* independent probabilities (multi-label) */
+	TL_HEAD_VALUES		/* regression values */
+};
+
+struct tl_head;
+
+/* The head of model M (copied: M may be freed after).  NULL with E filled
+ * in when M is not a head of a kind this version knows, or is unusable. */
+struct tl_head	*tl_head_load(struct tl_model *m, struct tl_err *e);
+
+/* Borrowed: the kind ("softmax", ...). */
+const char	*tl_head_kind(const struct tl_head *h);
+
+/* Input and output dimensions. */
+size_t		 tl_head_in_dim(const struct tl_head *h);
+size_t		 tl_head_out_dim(const struct tl_head *h);
+
+/* Borrowed: the out_dim names of the outputs (class names, targets). */
+char *const	*tl_head_names(const struct tl_head *h);
+
+/* What the outputs are. */
+enum tl_head_output tl_head_output(const struct tl_head *h);
+
+/* Borrowed: hex SHA-256 of the embedding whose vectors the head was
+ * trained on, or "" when unknown. */
+const char	*tl_head_input_model(const struct tl_head *h);
+
+/* Apply H to N rows X (n x in_dim floats, row-major), writing n x out_dim
+ * floats to OUT.  Batched: one matrix product per call. */
+void		 tl_head_apply(const struct tl_head *h, const float *x,
+		    size_t n, float *out);
+
+/* Release H.  NULL is a no-op. */
+void		 tl_head_free(struct tl_head *h);
+
+#endif
