@@ -88,7 +88,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS_OK)
 
 # make test: the whole suite on the optimised build, then again on the
 # sanitizer build; one closing line counts both.
-SAN_VARS = CC=clang BUILD=build/san OUTBIN=build/san/bin OPT=-O1 \
+SAN_BUILD ?= build/san
+SAN_VARS = CC=clang BUILD=$(SAN_BUILD) OUTBIN=$(SAN_BUILD)/bin OPT=-O1 \
 	   SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
 
 test: all $(UNIT_BIN) $(MODEL)
@@ -97,17 +98,17 @@ test: all $(UNIT_BIN) $(MODEL)
 	@BUILD=$(BUILD) OUTBIN=$(OUTBIN) TL_LOG=$(abspath $(BUILD))/test.log \
 	    sh tests/run.sh || true
 	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
-	@BUILD=build/san OUTBIN=build/san/bin TL_LOG=$(abspath $(BUILD))/test.log \
+	@BUILD=$(SAN_BUILD) OUTBIN=$(SAN_BUILD)/bin TL_LOG=$(abspath $(BUILD))/test.log \
 	    TL_SUITE=asan sh tests/run.sh || true
 	@sh tests/summary.sh $(BUILD)/test.log
 
 check: $(MODEL)
 	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
 	@sh scripts/deps.sh test
-	@rm -f build/san/test.log
-	@BUILD=build/san OUTBIN=build/san/bin TL_LOG=$(abspath build/san)/test.log \
+	@rm -f $(SAN_BUILD)/test.log
+	@BUILD=$(SAN_BUILD) OUTBIN=$(SAN_BUILD)/bin TL_LOG=$(abspath $(SAN_BUILD))/test.log \
 	    TL_SUITE=asan sh tests/run.sh || true
-	@sh tests/summary.sh build/san/test.log
+	@sh tests/summary.sh $(SAN_BUILD)/test.log
 
 test-build: all $(UNIT_BIN)
 
