@@ -14,7 +14,8 @@ OUTBIN=${OUTBIN:-bin}
 PATH="$top/$OUTBIN:$PATH"
 TL_TOP=$top
 TL_BUILD=$top/$BUILD
-export PATH TL_TOP TL_BUILD
+TL_OUTBIN=$top/$OUTBIN
+export PATH TL_TOP TL_BUILD TL_OUTBIN
 unset TL_MODEL
 suite=${TL_SUITE:-}
 log=$(mktemp)

@@ -5,7 +5,7 @@ set -eu
 [ "${TL_SUITE:-}" = asan ] && exit 0	# installs the optimised build only
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
-make -s -C "$TL_TOP" install DESTDIR="$d" PREFIX=/opt/tl >"$d/log" 2>&1 ||
+make -s -C "$TL_TOP" install DESTDIR="$d" PREFIX=/opt/tl BUILD="$TL_BUILD" OUTBIN="$TL_OUTBIN" >"$d/log" 2>&1 ||
     { cat "$d/log"; exit 1; }
 fail=0
 for t in embed train predict stack info; do
