@@ -40,6 +40,16 @@ ln -s m.tlm link.tlm
 tl-train -q -o link.tlm good.vec && [ -L link.tlm ] || no "-o through a link lost the link"
 tl-train -q -o . good.vec 2>err && no "-o directory succeeded"
 
+# Binary output to a terminal is refused (script(1) gives the tool a tty).
+if command -v script >/dev/null 2>&1; then
+	for cmd in "tl-stack --binary -m m.tlm good.vec" "tl-train -q good.vec" \
+	    "tl-predict --binary -m m.tlm good.vec"; do
+		script -qec "$cmd" /dev/null >out 2>&1 && no "$cmd on a tty succeeded"
+		grep -q "refusing to write binary data to a terminal" out ||
+		    no "$cmd on a tty: '$(cat out)'"
+	done
+fi
+
 # A long stream cut short by head: quiet, status 0.
 for i in 1 2 3 4 5 6 7 8 9 10; do cat good.vec; done >big.vec
 for i in 1 2 3 4 5 6 7 8 9 10; do cat big.vec; done >bigger.vec
