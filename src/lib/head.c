@@ -9,7 +9,7 @@ struct tl_head {
 	char			 kind[32];
 	enum tl_head_output	 output;
 	char			 input_model[65];
-	struct tl_linear	 lin;		/* softmax */
+	struct tl_linear	 lin;		/* softmax, logistic, ridge */
 };
 
 /* The description's input.model, when it is a digest. */
@@ -39,10 +39,13 @@ tl_head_load(struct tl_model *m, struct tl_err *e)
 	}
 	snprintf(h->kind, sizeof(h->kind), "%s", kind);
 	read_input_model(h, m);
-	if (strcmp(kind, "softmax") == 0) {
-		h->output = TL_HEAD_PROBA;
-		if (tl_linear_load(m, &h->lin, e) == 0)
+	if (tl_linear_kind_parse(kind) >= 0) {	/* softmax, logistic, ridge */
+		if (tl_linear_load(m, &h->lin, e) == 0) {
+			h->output = h->lin.kind == TL_LINEAR_RIDGE ?
+			    TL_HEAD_VALUES : h->lin.multilabel ?
+			    TL_HEAD_SCORES : TL_HEAD_PROBA;
 			return h;
+		}
 	} else
 		tl_errf(e, "not a classifier or regressor (kind \"%s\")",
 		    kind);

@@ -1,62 +1,71 @@
 /*
- * tl-predict: apply a softmax model to a vector stream.  Streams the input
- * in blocks of 4096 records (one sgemm per block, constant memory) and
- * writes a vector stream of class probabilities whose label column is the
- * predicted class; or, with --eval, compares the predictions with the
- * input's labels and prints the accuracy and the confusion matrix.
+ * tl-predict: apply a trained head (softmax, one-vs-rest logistic, ridge,
+ * ...: any kind head.h knows) to a vector stream.  Streams the input in
+ * blocks (one tl_head_apply, i.e. one sgemm, per block; constant memory)
+ * and writes, for every record, one of: the stream of outputs with the
+ * decision in the label column (default), the id and decision only
+ * (--labels), or the K best classes with their probabilities (--top); or,
+ * with --eval, compares the decisions with the input's labels and prints
+ * the metrics (report.c).  Before anything is applied, the embedding named
+ * in the stream's header must be the one the model was trained on.
  */
+#include <errno.h>
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <utf8proc.h>
+#include <time.h>
 
 #include "cli.h"
-#include "eval.h"
+#include "fmt.h"
 #include "io.h"
-#include "linear.h"
 #include "model.h"
-#include "vecstream.h"
+#include "predict.h"
 
-#define BLOCK_ROWS 4096
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* Rows per block: large enough that sgemm runs at full speed and the
+ * per-block costs vanish, small enough to stay in cache (0.8 MB of 100-d
+ * input, 0.4 MB of 53 outputs).  Measured on 1M binary records of 100
+ * values and 53 classes, one core: 256 to 16384 rows all take 0.50 to
+ * 0.57 s, within the noise; -DBLOCK_ROWS=N to try others. */
+#ifndef BLOCK_ROWS
+#define BLOCK_ROWS 2048
+#endif
 
 /* Long options only: values outside the range of option characters. */
-enum { OPT_BINARY = 256, OPT_EVAL, OPT_NO_HEADER, OPT_VERSION };
-
-struct predict {
-	const char	*model_path;
-	struct tl_linear lin;
-	char		 digest[65];
-	char		 input_model[65];	/* what the model was trained
-						   on, or "" */
-	struct tl_vecwriter *w;		/* NULL under --eval */
-	struct tl_eval	*ev;		/* NULL without --eval */
-	float		*p;		/* BLOCK_ROWS x k */
-	const char	*oname;		/* output name in messages */
+enum {
+	OPT_BINARY = 256, OPT_EVAL, OPT_FORCE, OPT_JSON, OPT_LABELS,
+	OPT_NO_AUC, OPT_NO_HEADER, OPT_THRESHOLD, OPT_TOP, OPT_VERSION
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tl-predict [--binary] [--eval] [--no-header] "
-	    "-m MODEL [-o FILE] [FILE ...]\n");
+	fprintf(f, "usage: tl-predict [--binary] [--eval [--json] [--no-auc]] "
+	    "[--force] [--labels | --top K]\n"
+	    "                  [--no-header] [--threshold T] [-v] -m MODEL "
+	    "[-o FILE] [FILE ...]\n");
 }
 
 static _Noreturn void
 help(void)
 {
 	usage(stdout);
-	printf("Apply a classifier: class probabilities, or --eval "
-	    "accuracy.\n"
-	    "  -m, --model MODEL  the classifier (made by tl-train)\n"
+	printf("Apply a model made by tl-train: probabilities, labels, "
+	    "values, or --eval metrics.\n"
+	    "  -m, --model MODEL  the model to apply\n"
 	    "  -o, --output FILE  write to FILE (atomically)\n"
+	    "  -v, --verbose      say what was checked, and the speed\n"
 	    "      --binary       write the binary vector stream\n"
-	    "      --eval         print accuracy and confusion matrix "
-	    "instead\n"
+	    "      --eval         compare with the input's labels; print "
+	    "metrics\n"
+	    "      --force        apply to vectors of another embedding or "
+	    "stacking\n"
+	    "      --json         --eval report as one JSON object\n"
+	    "      --labels       write id and predicted label only\n"
+	    "      --no-auc       --eval without ROC AUC (constant memory)\n"
 	    "      --no-header    write no header line (text form)\n"
+	    "      --threshold T  binary / multi-label decision threshold\n"
+	    "      --top K        write id and the K most probable classes\n"
 	    "  -h, --help, --version\n");
 	tl_stdout_close();
 	exit(TL_EXIT_OK);
@@ -67,55 +76,292 @@ load_model(struct predict *pr, const char *path)
 {
 	struct tl_model *m;
 	struct tl_err e;
-	const char *d, *im;
+	size_t len = 0;
 
 	pr->model_path = path;
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_linear_load(m, &pr->lin, &e) == -1)
+	if ((pr->head = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
-	if ((d = tl_model_digest(m)) == NULL)
+	if (tl_model_digest(m) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
-	snprintf(pr->digest, sizeof(pr->digest), "%s", d);
-	im = json_string_value(json_object_get(json_object_get(
-	    tl_model_meta(m), "input"), "model"));
-	snprintf(pr->input_model, sizeof(pr->input_model), "%s",
-	    im != NULL ? im : "");
+	memcpy(pr->digest, tl_model_digest(m), sizeof(pr->digest));
+	pr->stacked = json_incref(json_object_get(json_object_get(
+	    tl_model_meta(m), "input"), "stacked"));
 	tl_model_free(m);
-	if ((pr->p = malloc(BLOCK_ROWS * pr->lin.k * sizeof(float))) == NULL)
+	pr->d = tl_head_in_dim(pr->head);
+	pr->k = tl_head_out_dim(pr->head);
+	pr->names = tl_head_names(pr->head);
+	pr->out = tl_head_output(pr->head);
+	/* The longest label column: every name, or every value, joined. */
+	for (size_t i = 0; i < pr->k; i++)
+		len += strlen(pr->names[i]) + TL_FMT_FLOAT_MAX + 1;
+	pr->p = malloc(BLOCK_ROWS * pr->k * sizeof(float));
+	pr->lbuf = malloc(len + 1);
+	pr->order = malloc(pr->k * sizeof(size_t));
+	if (pr->p == NULL || pr->lbuf == NULL || pr->order == NULL)
 		tl_die("out of memory");
 }
 
-/* The output stream's header: the classes name the components. */
+/* Options that depend on the kind of model. */
 static void
-start_stream(struct predict *pr, FILE *out, int binary, int no_header)
+check_options(const struct predict *pr)
+{
+	if (pr->has_threshold && pr->out == TL_HEAD_PROBA && pr->k > 2)
+		tl_usage_error("--threshold: %s has %zu exclusive classes; "
+		    "it applies to two classes and to multi-label models",
+		    pr->model_path, pr->k);
+	if (pr->has_threshold && pr->out == TL_HEAD_VALUES)
+		tl_usage_error("--threshold: %s is a regression model",
+		    pr->model_path);
+	if (pr->mode == MODE_TOP && pr->out == TL_HEAD_VALUES)
+		tl_usage_error("--top: %s is a regression model; it has no "
+		    "classes to rank", pr->model_path);
+}
+
+/* The stream's header names the outputs and records the model. */
+static void
+start_stream(struct predict *pr, int binary, int no_header)
 {
 	struct tl_vechdr h;
 	struct tl_err e;
 
 	tl_vechdr_init(&h);
-	if (tl_vechdr_set_names(&h, pr->lin.k,
-	    (const char *const *)pr->lin.classes, &e) == -1)
+	if (tl_vechdr_set_names(&h, pr->k, (const char *const *)pr->names,
+	    &e) == -1)
 		tl_die_err(NULL, &e);
 	memcpy(h.model, pr->digest, sizeof(h.model));
-	if ((pr->w = tl_vecwriter_new(out, &h, binary, no_header, &e)) ==
+	if ((pr->w = tl_vecwriter_new(pr->f, &h, binary, no_header, &e)) ==
 	    NULL)
 		tl_die_err(pr->oname, &e);
 	tl_vechdr_free(&h);
 }
 
+/* The vectors must come from the embedding the model was trained on. */
 static void
 check_input(const struct predict *pr, const struct tl_vechdr *h,
     const char *name)
 {
-	if (h->dim != pr->lin.d)
+	const char *want = tl_head_input_model(pr->head);
+
+	if (h->dim != pr->d)
 		tl_die("%s: expected %zu values per record (model input_dim), "
-		    "stream has %zu", name, pr->lin.d, h->dim);
-	if (h->model[0] != '\0' && pr->input_model[0] != '\0' &&
-	    strcmp(h->model, pr->input_model) != 0)
-		tl_warn("warning: %s: vectors made by model %.12s..., but %s "
-		    "was trained on vectors made by %.12s...", name, h->model,
-		    pr->model_path, pr->input_model);
+		    "stream has %zu", name, pr->d, h->dim);
+	if (h->model[0] == '\0') {
+		if (pr->verbose)
+			tl_warn("%s: the stream does not say which embedding "
+			    "made it; not checked", name);
+	} else if (want[0] == '\0') {
+		if (pr->verbose)
+			tl_warn("%s: %s does not record the embedding it was "
+			    "trained on; not checked", name, pr->model_path);
+	} else if (strcmp(h->model, want) != 0) {
+		if (!pr->force)
+			tl_die("%s: vectors made by embedding %.12s..., but %s "
+			    "was trained on vectors from %.12s...; use --force "
+			    "to apply it anyway", name, h->model,
+			    pr->model_path, want);
+		if (pr->verbose)
+			tl_warn("%s: vectors made by embedding %.12s..., not "
+			    "%.12s...: applied anyway (--force)", name,
+			    h->model, want);
+	} else if (pr->verbose)
+		tl_warn("%s: vectors made by embedding %.12s..., as %s "
+		    "expects", name, h->model, pr->model_path);
+}
+
+/* The outputs that tl-stack appended to the vectors must be those the
+ * model was trained with: the same models, in the same order.  A stream
+ * that says nothing of where it came from (neither digest nor stacked
+ * models: plain TSV, or a header cut off by tail) cannot be checked. */
+static void
+check_stacked(const struct predict *pr, const struct tl_vechdr *h,
+    const char *name)
+{
+	size_t n = json_array_size(pr->stacked), i;
+	const char *want = NULL, *got = NULL;
+
+	if (h->model[0] == '\0' && h->nstacked == 0)
+		return;
+
+	for (i = 0; i < n || i < h->nstacked; i++) {
+		want = i < n ? json_string_value(json_array_get(pr->stacked,
+		    i)) : NULL;
+		got = i < h->nstacked ? h->stacked[i] : NULL;
+		if (want == NULL || got == NULL || strcmp(want, got) != 0)
+			break;
+	}
+	if (i == n && i == h->nstacked)
+		return;
+	if (!pr->force)
+		tl_die("%s: vectors with the outputs of %zu model%s stacked "
+		    "(at %zu: %.12s%s), but %s was trained with %zu (at %zu: "
+		    "%.12s%s); use --force to apply it anyway", name,
+		    h->nstacked, h->nstacked == 1 ? "" : "s", i + 1,
+		    got != NULL ? got : "none", got != NULL ? "..." : "",
+		    pr->model_path, n, i + 1, want != NULL ? want : "none",
+		    want != NULL ? "..." : "");
+	if (pr->verbose)
+		tl_warn("%s: stacked outputs differ from the model's training "
+		    "data: applied anyway (--force)", name);
+}
+
+/* The first largest of the K values at P. */
+static size_t
+argmax(const float *p, size_t k)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < k; i++)
+		if (p[i] > p[best])
+			best = i;
+	return best;
+}
+
+/* The predicted class of exclusive classes: for two classes with
+ * --threshold, the second when its probability reaches T. */
+static size_t
+decide(const struct predict *pr, const float *p)
+{
+	if (pr->k == 2 && pr->has_threshold)
+		return p[1] >= pr->threshold;
+	return argmax(p, pr->k);
+}
+
+/* The label column for outputs P: the predicted class; the labels whose
+ * score reaches the threshold, joined by ','; or the values, joined by
+ * ','.  Borrowed: valid until the next call. */
+static const char *
+label_of(const struct predict *pr, const float *p)
+{
+	char *q = pr->lbuf;
+	size_t i, n;
+
+	switch (pr->out) {
+	case TL_HEAD_PROBA:
+		return pr->names[decide(pr, p)];
+	case TL_HEAD_SCORES:
+		for (i = 0; i < pr->k; i++)
+			if (p[i] >= pr->threshold) {
+				if (q != pr->lbuf)
+					*q++ = ',';
+				n = strlen(pr->names[i]);
+				memcpy(q, pr->names[i], n);
+				q += n;
+			}
+		break;
+	case TL_HEAD_VALUES:
+		for (i = 0; i < pr->k; i++) {
+			if (i > 0)
+				*q++ = ',';
+			q = tl_fmt_float(q, p[i]);
+		}
+		break;
+	}
+	*q = '\0';
+	return pr->lbuf;
+}
+
+/* Write error on the output: dies (quietly on a closed pipe). */
+static void
+check_written(const struct predict *pr)
+{
+	struct tl_err e;
+
+	if (ferror(pr->f)) {
+		tl_errf_sys(&e, errno, "write error");
+		tl_die_err(pr->oname, &e);
+	}
+}
+
+static void
+write_stream(struct predict *pr, const struct tl_vecblock *b)
+{
+	struct tl_err e;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (tl_vecwriter_put(pr->w, b->id[i],
+		    label_of(pr, pr->p + i * pr->k), pr->p + i * pr->k,
+		    &e) == -1)
+			tl_die_err(pr->oname, &e);
+}
+
+static void
+write_labels(struct predict *pr, const struct tl_vecblock *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		fputs(b->id[i], pr->f);
+		putc('\t', pr->f);
+		fputs(label_of(pr, pr->p + i * pr->k), pr->f);
+		putc('\n', pr->f);
+	}
+	check_written(pr);
+}
+
+/* The indices of the pr->top largest of the k values at P, largest first
+ * (the first class on ties), into pr->order: insertion into a sorted
+ * prefix, O(k top). */
+static void
+rank_top(struct predict *pr, const float *p)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < pr->k; i++) {
+		j = n < pr->top ? n++ : pr->top;
+		if (j == pr->top && !(p[i] > p[pr->order[j - 1]]))
+			continue;
+		for (; j > 0 && p[i] > p[pr->order[j - 1]]; j--)
+			if (j < pr->top)
+				pr->order[j] = pr->order[j - 1];
+		pr->order[j] = i;
+	}
+}
+
+static void
+write_top(struct predict *pr, const struct tl_vecblock *b)
+{
+	char num[TL_FMT_FLOAT_MAX + 1], *end;
+	const float *p;
+
+	for (size_t i = 0; i < b->n; i++) {
+		p = pr->p + i * pr->k;
+		rank_top(pr, p);
+		fputs(b->id[i], pr->f);
+		for (size_t j = 0; j < pr->top; j++) {
+			putc('\t', pr->f);
+			fputs(pr->names[pr->order[j]], pr->f);
+			putc('\t', pr->f);
+			end = tl_fmt_float(num, p[pr->order[j]]);
+			fwrite(num, 1, (size_t)(end - num), pr->f);
+		}
+		putc('\n', pr->f);
+	}
+	check_written(pr);
+}
+
+static _Noreturn void
+die_label(const char *name, int binary, uint64_t pos, const char *msg)
+{
+	struct tl_err e;
+
+	if (binary)
+		tl_errf_byte(&e, pos, "%s", msg);
+	else
+		tl_errf_line(&e, pos, "%s", msg);
+	tl_die_err(name, &e);
+}
+
+/* What --eval says of a record without a label (a multi-label record
+ * may have none: the empty set). */
+static const char *
+empty_label(const struct predict *pr, int binary)
+{
+	if (pr->out == TL_HEAD_VALUES)
+		return binary ? "empty label: --eval needs the true value of "
+		    "every record" : "empty label: --eval needs the true "
+		    "value in column 2";
+	return binary ? "empty label: --eval needs the true class of every "
+	    "record" : "empty label: --eval needs the true class in column 2";
 }
 
 static void
@@ -123,36 +369,27 @@ eval_block(struct predict *pr, const struct tl_vecblock *b,
     const char *name, int binary)
 {
 	struct tl_err e;
-	size_t k = pr->lin.k;
+	const float *p;
 
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->label[i][0] == '\0') {
-			if (binary)
-				tl_errf_byte(&e, b->pos[i], "empty label: "
-				    "--eval needs the true class of every "
-				    "record");
-			else
-				tl_errf_line(&e, b->pos[i], "empty label: "
-				    "--eval needs the true class in column 2");
-			tl_die_err(name, &e);
+		p = pr->p + i * pr->k;
+		if (b->label[i][0] == '\0' && pr->out != TL_HEAD_SCORES)
+			die_label(name, binary, b->pos[i], empty_label(pr,
+			    binary));
+		switch (pr->out) {
+		case TL_HEAD_PROBA:
+			if (tl_eval_add_proba(pr->ev, b->label[i], p,
+			    decide(pr, p), &e) == -1)
+				tl_die_err(NULL, &e);
+			break;
+		case TL_HEAD_SCORES:
+			tl_mleval_add(pr->ml, b->label[i], p, pr->threshold);
+			break;
+		case TL_HEAD_VALUES:
+			if (tl_regeval_add(pr->reg, b->label[i], p, &e) == -1)
+				die_label(name, binary, b->pos[i], e.msg);
+			break;
 		}
-		if (tl_eval_add(pr->ev, b->label[i],
-		    tl_linear_argmax(pr->p + i * k, k), &e) == -1)
-			tl_die_err(NULL, &e);
-	}
-}
-
-static void
-write_block(struct predict *pr, const struct tl_vecblock *b)
-{
-	struct tl_err e;
-	size_t k = pr->lin.k, c;
-
-	for (size_t i = 0; i < b->n; i++) {
-		c = tl_linear_argmax(pr->p + i * k, k);
-		if (tl_vecwriter_put(pr->w, b->id[i], pr->lin.classes[c],
-		    pr->p + i * k, &e) == -1)
-			tl_die_err(pr->oname, &e);
 	}
 }
 
@@ -160,6 +397,7 @@ static void
 on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
 	check_input(ctx, h, name);
+	check_stacked(ctx, h, name);
 }
 
 static void
@@ -168,121 +406,52 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 {
 	struct predict *pr = ctx;
 
-	tl_linear_proba(&pr->lin, b->x, b->n, pr->p);
-	if (pr->ev != NULL)
+	tl_head_apply(pr->head, b->x, b->n, pr->p);
+	pr->rows += b->n;
+	switch (pr->mode) {
+	case MODE_STREAM:
+		write_stream(pr, b);
+		break;
+	case MODE_LABELS:
+		write_labels(pr, b);
+		break;
+	case MODE_TOP:
+		write_top(pr, b);
+		break;
+	case MODE_EVAL:
 		eval_block(pr, b, name, binary);
-	else
-		write_block(pr, b);
-}
-
-/* Columns a string takes on a terminal (bytes, if not valid UTF-8). */
-static size_t
-text_width(const char *s)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n;
-	size_t w = 0;
-
-	while (*p != '\0') {
-		if ((n = utf8proc_iterate(p, -1, &cp)) < 1)
-			return strlen(s);
-		if (utf8proc_charwidth(cp) > 0)
-			w += (size_t)utf8proc_charwidth(cp);
-		p += n;
+		break;
 	}
-	return w;
 }
 
-/* S, padded with spaces to WIDTH columns on the left (RIGHT) or right. */
 static void
-put_cell(FILE *f, const char *s, size_t width, int right)
+start_eval(struct predict *pr, int no_auc)
 {
-	size_t w = text_width(s);
+	int ok = 1;
 
-	if (right)
-		fprintf(f, "%*s%s", (int)(width > w ? width - w : 0), "", s);
-	else
-		fprintf(f, "%s%*s", s, (int)(width > w ? width - w : 0), "");
-}
-
-static const char *
-row_name(const struct tl_eval *ev, size_t i, char *buf, size_t len)
-{
-	int known;
-	const char *s = tl_eval_row_label(ev, i, &known);
-
-	if (s == NULL)
-		return "(more unknown labels)";
-	if (known)
-		return s;
-	snprintf(buf, len, "%s (unknown)", s);
-	return buf;
-}
-
-/* Columns a count takes. */
-static size_t
-count_width(uint64_t v)
-{
-	size_t w = 1;
-
-	while (v >= 10) {
-		v /= 10;
-		w++;
+	switch (pr->out) {
+	case TL_HEAD_PROBA:
+		if ((ok = (pr->ev = tl_eval_new(pr->names, pr->k)) != NULL))
+			tl_eval_keep_scores(pr->ev, !no_auc);
+		break;
+	case TL_HEAD_SCORES:
+		ok = (pr->ml = tl_mleval_new(pr->names, pr->k)) != NULL;
+		break;
+	case TL_HEAD_VALUES:
+		ok = (pr->reg = tl_regeval_new(pr->k)) != NULL;
+		break;
 	}
-	return w;
-}
-
-/* The confusion matrix: rows = true label, columns = predicted class,
- * right-aligned counts, each column as wide as its name or largest
- * count. */
-static void
-print_matrix(FILE *f, const struct predict *pr)
-{
-	static const char corner[] = "true \\ predicted";
-	const struct tl_eval *ev = pr->ev;
-	size_t k = pr->lin.k, rows = tl_eval_nrows(ev), w0, *cw, i, j;
-	char buf[1024], num[32];
-
-	if ((cw = calloc(k, sizeof(*cw))) == NULL)
+	if (!ok)
 		tl_die("out of memory");
-	w0 = text_width(corner);
-	for (i = 0; i < rows; i++)
-		w0 = MAX(w0, text_width(row_name(ev, i, buf, sizeof(buf))));
-	for (j = 0; j < k; j++) {
-		cw[j] = text_width(pr->lin.classes[j]);
-		for (i = 0; i < rows; i++)
-			cw[j] = MAX(cw[j], count_width(tl_eval_row(ev, i)[j]));
-	}
-	put_cell(f, corner, w0, 0);
-	for (j = 0; j < k; j++) {
-		fputs("  ", f);
-		put_cell(f, pr->lin.classes[j], cw[j], 1);
-	}
-	fputc('\n', f);
-	for (i = 0; i < rows; i++) {
-		put_cell(f, row_name(ev, i, buf, sizeof(buf)), w0, 0);
-		for (j = 0; j < k; j++) {
-			snprintf(num, sizeof(num), "%llu",
-			    (unsigned long long)tl_eval_row(ev, i)[j]);
-			fputs("  ", f);
-			put_cell(f, num, cw[j], 1);
-		}
-		fputc('\n', f);
-	}
-	free(cw);
 }
 
-static void
-print_eval(FILE *f, const struct predict *pr)
+static double
+now(void)
 {
-	uint64_t total = tl_eval_total(pr->ev), ok = tl_eval_correct(pr->ev);
+	struct timespec ts;
 
-	if (total == 0)
-		tl_die("no records to evaluate");
-	fprintf(f, "accuracy %.4f (%llu/%llu)\n", (double)ok / total,
-	    (unsigned long long)ok, (unsigned long long)total);
-	print_matrix(f, pr);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int
@@ -291,21 +460,31 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "binary",	no_argument,		NULL, OPT_BINARY },
 		{ "eval",	no_argument,		NULL, OPT_EVAL },
+		{ "force",	no_argument,		NULL, OPT_FORCE },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, OPT_JSON },
+		{ "labels",	no_argument,		NULL, OPT_LABELS },
 		{ "model",	required_argument,	NULL, 'm' },
+		{ "no-auc",	no_argument,		NULL, OPT_NO_AUC },
 		{ "no-header",	no_argument,		NULL, OPT_NO_HEADER },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "threshold",	required_argument,	NULL, OPT_THRESHOLD },
+		{ "top",	required_argument,	NULL, OPT_TOP },
+		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	static struct predict pr;
 	const char *output = NULL, *model = NULL;
-	int ch, binary = 0, eval = 0, no_header = 0;
+	int ch, binary = 0, eval = 0, labels = 0, no_auc = 0, no_header = 0;
+	long long top = 0;
 	struct tl_outfile out;
 	struct tl_err e;
+	double t0;
 
 	tl_cli_init("tl-predict");
-	while ((ch = getopt_long(argc, argv, "hm:o:", longopts, NULL)) != -1)
+	pr.threshold = 0.5;
+	while ((ch = getopt_long(argc, argv, "hm:o:v", longopts, NULL)) != -1)
 		switch (ch) {
 		case OPT_BINARY:
 			binary = 1;
@@ -313,16 +492,39 @@ main(int argc, char *argv[])
 		case OPT_EVAL:
 			eval = 1;
 			break;
+		case OPT_FORCE:
+			pr.force = 1;
+			break;
 		case 'h':
 			help();
+		case OPT_JSON:
+			pr.json = 1;
+			break;
+		case OPT_LABELS:
+			labels = 1;
+			break;
 		case 'm':
 			model = optarg;
+			break;
+		case OPT_NO_AUC:
+			no_auc = 1;
 			break;
 		case OPT_NO_HEADER:
 			no_header = 1;
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case OPT_THRESHOLD:
+			pr.threshold = tl_arg_double("--threshold", optarg, 0,
+			    1);
+			pr.has_threshold = 1;
+			break;
+		case OPT_TOP:
+			top = tl_arg_int("--top", optarg, 1, 1000000);
+			break;
+		case 'v':
+			pr.verbose = 1;
 			break;
 		case OPT_VERSION:
 			tl_print_version();
@@ -332,29 +534,56 @@ main(int argc, char *argv[])
 		}
 	if (model == NULL)
 		tl_usage_error("no model: give -m MODEL");
-	if (eval && (binary || no_header))
-		tl_usage_error("--eval prints a report: --binary and "
-		    "--no-header do not apply");
+	if (eval + labels + (top > 0) > 1)
+		tl_usage_error("--eval, --labels and --top are different "
+		    "outputs: give one");
+	if ((eval || labels || top > 0) && (binary || no_header))
+		tl_usage_error("--%s writes no vector stream: --binary and "
+		    "--no-header do not apply", eval ? "eval" : labels ?
+		    "labels" : "top");
+	if ((pr.json || no_auc) && !eval)
+		tl_usage_error("--%s goes with --eval", pr.json ? "json" :
+		    "no-auc");
+	pr.mode = eval ? MODE_EVAL : labels ? MODE_LABELS : top > 0 ?
+	    MODE_TOP : MODE_STREAM;
 	load_model(&pr, model);
+	check_options(&pr);
+	pr.top = (size_t)top < pr.k ? (size_t)top : pr.k;
 	pr.oname = output != NULL ? output : "stdout";
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(output, &e);
-	if (eval && (pr.ev = tl_eval_new(pr.lin.classes, pr.lin.k)) == NULL)
-		tl_die("out of memory");
-	if (!eval)
-		start_stream(&pr, out.f, binary, no_header);
+	pr.f = out.f;
+	if (eval)
+		start_eval(&pr, no_auc);
+	else if (pr.mode == MODE_STREAM)
+		start_stream(&pr, binary, no_header);
+	t0 = now();
 	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
 	    &(struct tl_cli_streams){ on_header, on_block, &pr });
+	if (pr.verbose) {
+		t0 = now() - t0;
+		tl_warn("%llu records in %.3f s (%.0f records/s)", pr.rows, t0,
+		    t0 > 0 ? (double)pr.rows / t0 : 0.0);
+	}
 	if (eval)
-		print_eval(out.f, &pr);
-	else if (tl_vecwriter_flush(pr.w, &e) == -1)
+		predict_report(&pr);
+	else if (pr.w != NULL && tl_vecwriter_flush(pr.w, &e) == -1)
 		tl_die_err(pr.oname, &e);
+	if (pr.w == NULL) {
+		fflush(pr.f);
+		check_written(&pr);
+	}
 	if (tl_outfile_commit(&out, &e) == -1)
 		tl_die_err(NULL, &e);
 	tl_vecwriter_free(pr.w);
 	tl_eval_free(pr.ev);
-	tl_linear_free(&pr.lin);
+	tl_mleval_free(pr.ml);
+	tl_regeval_free(pr.reg);
+	tl_head_free(pr.head);
+	json_decref(pr.stacked);
 	free(pr.p);
+	free(pr.lbuf);
+	free(pr.order);
 	tl_stdout_close();
 	return TL_EXIT_OK;
 }

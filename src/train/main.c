@@ -1,213 +1,399 @@
 /*
- * tl-train: vectors with labels in, a softmax classifier out.  Reads every
- * record of one or more vector streams into memory (the optimiser needs
- * them all, many times), takes the labels as the classes, fits the
- * L-BFGS logistic regression of linear.h and writes the model file,
- * atomically, with the digests of the models that produced its input.
- * Equal inputs and options give byte-identical models.
+ * tl-train: vectors with labels in, a model out.  Reads every record of
+ * one or more vector streams into memory (rows.c), makes the targets of
+ * the chosen kind of model from the labels (classes, several classes per
+ * row, or numbers), optionally cross-validates a list of C values and
+ * keeps the best (cv.c), fits the model of linear.h on all rows and writes
+ * it, atomically, with the digests of the models that produced its input
+ * and of the model it started from.  Equal inputs and options give
+ * byte-identical models.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cv.h"
 #include "io.h"
 #include "linear.h"
 #include "model.h"
+#include "train.h"
 #include "vecstream.h"
 
 #define BLOCK_ROWS 4096
+#define MAX_C 64
 
 /* Long options only: values outside the range of option characters. */
-enum { OPT_MAX_ITER = 256, OPT_TOL, OPT_VERSION };
+enum {
+	OPT_CLASS_WEIGHT = 256, OPT_CV, OPT_INIT, OPT_L2_TO_INIT, OPT_MAX_ITER,
+	OPT_OOF, OPT_SEED, OPT_STANDARDIZE, OPT_TOL, OPT_VERSION, OPT_WEIGHTS
+};
 
-/* Every record read so far. */
-struct rows {
-	size_t	  n, cap;	/* records held, room for */
-	size_t	  dim;		/* 0 until the first non-empty input */
-	float	 *x;		/* n x dim */
-	size_t	 *label;	/* n offsets into text */
-	char	 *text;		/* the labels, NUL-terminated */
-	size_t	  text_len, text_cap;
-	const char *first;	/* name of the input that set dim */
-	struct tl_vechdr hdr;	/* digests: model and stacked */
+/* Everything the options say. */
+struct opts {
+	struct tl_linear_opts lo;
+	double	  C[MAX_C];	/* -C values */
+	size_t	  nC;
+	size_t	  folds;	/* --cv K, 0: none */
+	uint64_t  seed;
+	const char *output, *oof, *init, *weights;
+	int	  quiet;
+};
+
+/* The --init model, loaded. */
+struct init {
+	struct tl_linear lin;
+	char	  digest[65];
+	char	  kind[32];
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tl-train [-q] [-C C] [--max-iter N] [-o MODEL] "
-	    "[--tol T] [FILE ...]\n");
+	fprintf(f, "usage: tl-train [-q] [-C C[,C...]] [--class-weight "
+	    "balanced] [--cv K]\n"
+	    "                [--init MODEL [--l2-to-init]] [--max-iter N] "
+	    "[-o MODEL]\n"
+	    "                [--oof FILE] [--seed N] [--standardize] "
+	    "[-t KIND] [--tol T]\n"
+	    "                [--weights FILE] [FILE ...]\n");
 }
 
 static _Noreturn void
 help(void)
 {
 	usage(stdout);
-	printf("Train a softmax classifier (logistic regression) on labelled "
-	    "vectors.\n"
-	    "  -C C               inverse regularisation strength (1)\n"
-	    "  -o, --output MODEL write the model to MODEL (atomically)\n"
-	    "  -q, --quiet        no summary on stderr\n"
-	    "      --max-iter N   L-BFGS iterations at most (1000)\n"
-	    "      --tol T        stop when the gradient of the mean loss is "
-	    "below T (1e-8)\n"
+	printf("Train a linear model on labelled vectors.\n"
+	    "  -C C[,C...]           inverse regularisation strength (1); a "
+	    "list needs --cv\n"
+	    "  -o, --output MODEL    write the model to MODEL (atomically)\n"
+	    "  -q, --quiet           no summary on stderr\n"
+	    "  -t, --type KIND       softmax (default), logistic "
+	    "(one-vs-rest, multi-label)\n"
+	    "                        or ridge (numeric labels)\n"
+	    "      --class-weight balanced  weight classes by n / (K n_class)\n"
+	    "      --cv K            K-fold cross-validation; picks the best "
+	    "C of a list\n"
+	    "      --init MODEL      start from MODEL (same kind and inputs)\n"
+	    "      --l2-to-init      penalise the distance to the --init "
+	    "weights\n"
+	    "      --max-iter N      L-BFGS iterations at most (1000)\n"
+	    "      --oof FILE        write out-of-fold outputs (with --cv) "
+	    "to FILE\n"
+	    "      --seed N          seed of every random choice (0)\n"
+	    "      --standardize     learn and store feature means and "
+	    "scales\n"
+	    "      --tol T           stop when the gradient of the mean loss "
+	    "is below T (1e-8)\n"
+	    "      --weights FILE    one weight per record, one per line\n"
 	    "  -h, --help, --version\n");
 	tl_stdout_close();
 	exit(TL_EXIT_OK);
 }
 
-/* Grow R to hold NEED more records and MORE label bytes. */
+/* Parse the -C argument S: one value or a comma-separated list. */
 static void
-reserve(struct rows *r, size_t need, size_t more)
+parse_C(struct opts *op, const char *s)
 {
-	size_t cap;
+	char buf[64];
+	const char *p = s, *q;
+	size_t len;
 
-	if (r->n + need > r->cap) {
-		cap = r->cap ? r->cap : BLOCK_ROWS;
-		while (cap < r->n + need)
-			cap *= 2;
-		if (cap > SIZE_MAX / sizeof(float) / r->dim)
-			tl_die("out of memory");
-		r->x = realloc(r->x, cap * r->dim * sizeof(float));
-		r->label = realloc(r->label, cap * sizeof(size_t));
-		if (r->x == NULL || r->label == NULL)
-			tl_die("out of memory for %zu records", cap);
-		r->cap = cap;
-	}
-	if (r->text_len + more > r->text_cap) {
-		cap = r->text_cap ? r->text_cap : 1 << 16;
-		while (cap < r->text_len + more)
-			cap *= 2;
-		if ((r->text = realloc(r->text, cap)) == NULL)
-			tl_die("out of memory");
-		r->text_cap = cap;
+	op->nC = 0;
+	for (;;) {
+		q = strchr(p, ',');
+		len = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (len >= sizeof(buf))
+			tl_usage_error("-C: value too long: %.20s...", p);
+		if (op->nC == MAX_C)
+			tl_usage_error("-C: more than %d values", MAX_C);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		op->C[op->nC++] = tl_arg_double("-C", buf, 1e-12, 1e12);
+		if (q == NULL)
+			break;
+		p = q + 1;
 	}
 }
 
-/* Append block B, read from NAME; every record needs a label. */
 static void
-add_block(struct rows *r, const struct tl_vecblock *b, const char *name,
-    int binary)
+parse_args(int argc, char *argv[], struct opts *op)
 {
-	struct tl_err e;
-	size_t more = 0, len;
+	static const struct option longopts[] = {
+		{ "class-weight", required_argument,	NULL, OPT_CLASS_WEIGHT },
+		{ "cv",		required_argument,	NULL, OPT_CV },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "init",	required_argument,	NULL, OPT_INIT },
+		{ "l2-to-init",	no_argument,		NULL, OPT_L2_TO_INIT },
+		{ "max-iter",	required_argument,	NULL, OPT_MAX_ITER },
+		{ "oof",	required_argument,	NULL, OPT_OOF },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "seed",	required_argument,	NULL, OPT_SEED },
+		{ "standardize", no_argument,		NULL, OPT_STANDARDIZE },
+		{ "tol",	required_argument,	NULL, OPT_TOL },
+		{ "type",	required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ "weights",	required_argument,	NULL, OPT_WEIGHTS },
+		{ NULL,		0,			NULL, 0 }
+	};
+	int ch, kind;
 
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->label[i][0] == '\0') {
-			if (binary)
-				tl_errf_byte(&e, b->pos[i], "empty label: "
-				    "tl-train needs a class label for every "
-				    "record");
-			else
-				tl_errf_line(&e, b->pos[i], "empty label: "
-				    "tl-train needs a class label in column 2");
-			tl_die_err(name, &e);
+	while ((ch = getopt_long(argc, argv, "C:ho:qt:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'C':
+			parse_C(op, optarg);
+			break;
+		case 'h':
+			help();
+		case 'o':
+			op->output = optarg;
+			break;
+		case 'q':
+			op->quiet = 1;
+			break;
+		case 't':
+			if ((kind = tl_linear_kind_parse(optarg)) < 0)
+				tl_usage_error("-t: unknown model type \"%s\" "
+				    "(softmax, logistic, ridge)", optarg);
+			op->lo.kind = kind;
+			break;
+		case OPT_CLASS_WEIGHT:
+			if (strcmp(optarg, "balanced") != 0 &&
+			    strcmp(optarg, "none") != 0)
+				tl_usage_error("--class-weight: expected "
+				    "\"balanced\" or \"none\", found \"%s\"",
+				    optarg);
+			op->lo.balanced = strcmp(optarg, "balanced") == 0;
+			break;
+		case OPT_CV:
+			op->folds = tl_arg_int("--cv", optarg, 2, 1000000);
+			break;
+		case OPT_INIT:
+			op->init = optarg;
+			break;
+		case OPT_L2_TO_INIT:
+			op->lo.l2_to_init = 1;
+			break;
+		case OPT_MAX_ITER:
+			op->lo.max_iter = tl_arg_int("--max-iter", optarg, 1,
+			    100000000);
+			break;
+		case OPT_OOF:
+			op->oof = optarg;
+			break;
+		case OPT_SEED:
+			op->seed = (uint64_t)tl_arg_int("--seed", optarg, 0,
+			    INT64_MAX);
+			break;
+		case OPT_STANDARDIZE:
+			op->lo.standardize = 1;
+			break;
+		case OPT_TOL:
+			op->lo.tol = tl_arg_double("--tol", optarg, 0, 1);
+			break;
+		case OPT_VERSION:
+			tl_print_version();
+		case OPT_WEIGHTS:
+			op->weights = optarg;
+			break;
+		default:
+			usage(stderr);
+			exit(TL_EXIT_USAGE);
 		}
-		more += strlen(b->label[i]) + 1;
-	}
-	reserve(r, b->n, more);
-	memcpy(r->x + r->n * r->dim, b->x, b->n * b->dim * sizeof(float));
-	for (size_t i = 0; i < b->n; i++) {
-		len = strlen(b->label[i]) + 1;
-		memcpy(r->text + r->text_len, b->label[i], len);
-		r->label[r->n++] = r->text_len;
-		r->text_len += len;
-	}
+	if (op->nC > 1 && op->folds == 0)
+		tl_usage_error("-C: a list of values needs --cv K to choose "
+		    "among them");
+	if (op->oof != NULL && op->folds == 0)
+		tl_usage_error("--oof needs --cv K");
+	if (op->oof != NULL && strcmp(op->oof, "-") == 0 &&
+	    (op->output == NULL || strcmp(op->output, "-") == 0))
+		tl_usage_error("--oof -: standard output already takes the "
+		    "model; give -o MODEL");
+	if (op->lo.l2_to_init && op->init == NULL)
+		tl_usage_error("--l2-to-init needs --init MODEL");
+	if (op->lo.balanced && op->lo.kind == TL_LINEAR_RIDGE)
+		tl_usage_error("--class-weight: ridge has no classes");
 }
 
-static int
-same_stacked(const struct tl_vechdr *a, const struct tl_vechdr *b)
-{
-	if (a->nstacked != b->nstacked)
-		return 0;
-	for (size_t i = 0; i < a->nstacked; i++)
-		if (strcmp(a->stacked[i], b->stacked[i]) != 0)
-			return 0;
-	return 1;
-}
-
-/* Check that input NAME with header H fits the ones before; remember its
- * dimension and digests. */
+/* Load the --init model PATH into IN. */
 static void
-merge_header(struct rows *r, const struct tl_vechdr *h, const char *name)
+load_init(const char *path, struct init *in)
 {
+	struct tl_model *m;
+	struct tl_err e;
+	const char *dg;
+
+	if ((m = tl_model_load(path, &e)) == NULL)
+		tl_die_err(tl_infile_name(path), &e);
+	if (tl_linear_load(m, &in->lin, &e) != 0)
+		tl_die_err(tl_infile_name(path), &e);
+	if ((dg = tl_model_digest(m)) == NULL)
+		tl_die("out of memory");
+	snprintf(in->digest, sizeof(in->digest), "%s", dg);
+	snprintf(in->kind, sizeof(in->kind), "%s", tl_model_kind(m));
+	tl_model_free(m);
+}
+
+/* Mean and population standard deviation of the N values V. */
+static void
+mean_sd(const double *v, size_t n, double *mean, double *sd)
+{
+	double s = 0, ss = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	*mean = s / n;
+	for (size_t i = 0; i < n; i++)
+		ss += (v[i] - *mean) * (v[i] - *mean);
+	*sd = sqrt(ss / n);
+}
+
+/* Print the scores of the folds of one C and return the value C is
+ * judged by: mean log-loss, or -mean R^2 for ridge (lower is better). */
+static double
+cv_print(const struct opts *op, double C, const struct tl_linear_score *sc)
+{
+	double a[3][1024], m[3], sd[3];
+	size_t nf = op->folds < 1024 ? op->folds : 1024;
+	int ridge = op->lo.kind == TL_LINEAR_RIDGE;
+
+	for (size_t f = 0; f < nf; f++) {
+		a[0][f] = sc[f].accuracy;
+		a[1][f] = sc[f].logloss;
+		a[2][f] = sc[f].r2;
+		if (op->quiet)
+			continue;
+		if (ridge)
+			fprintf(stderr, "%s: cv C=%g fold %zu/%zu: R2 %.6f\n",
+			    tl_progname, C, f + 1, op->folds, sc[f].r2);
+		else
+			fprintf(stderr, "%s: cv C=%g fold %zu/%zu: accuracy "
+			    "%.4f, log-loss %.6f\n", tl_progname, C, f + 1,
+			    op->folds, sc[f].accuracy, sc[f].logloss);
+	}
+	for (int j = 0; j < 3; j++)
+		mean_sd(a[j], nf, &m[j], &sd[j]);
+	if (!op->quiet && ridge)
+		fprintf(stderr, "%s: cv C=%g: R2 %.6f \xc2\xb1 %.6f\n",
+		    tl_progname, C, m[2], sd[2]);
+	else if (!op->quiet)
+		fprintf(stderr, "%s: cv C=%g: accuracy %.4f \xc2\xb1 %.4f, "
+		    "log-loss %.6f \xc2\xb1 %.6f\n", tl_progname, C, m[0],
+		    sd[0], m[1], sd[1]);
+	return ridge ? -m[2] : m[1];
+}
+
+/* Cross-validate every C of OP on D; set op->lo.C to the best, fill OOF
+ * (n x k, or NULL) with the best C's out-of-fold outputs, and return the
+ * "cross_validation" description. */
+static json_t *
+cross_validate(struct opts *op, const struct tl_linear_data *D,
+    const struct targets *t, float *oof)
+{
+	struct tl_linear_score *sc;
+	struct tl_linear_opts lo = op->lo;
+	struct tl_err e;
+	size_t *fold, best = 0, k = t->k;
+	double crit, best_crit = INFINITY;
+	float *tmp = NULL;
+	json_t *grid;
+
+	sc = calloc(op->folds, sizeof(*sc));
+	fold = malloc(D->n * sizeof(*fold));
+	if (sc == NULL || fold == NULL || (oof != NULL &&
+	    (tmp = malloc(D->n * k * sizeof(float))) == NULL))
+		tl_die("out of memory");
+	if (tl_cv_folds(D->y, D->n, op->folds, op->seed, fold, &e) != 0)
+		tl_die_err(NULL, &e);
+	for (size_t c = 0; c < op->nC; c++) {
+		lo.C = op->C[c];
+		if (tl_cv_linear(D, t->classes, k, &lo, fold, op->folds, sc,
+		    tmp, NULL, &e) != 0)
+			tl_die_err(NULL, &e);
+		crit = cv_print(op, op->C[c], sc);
+		if (crit < best_crit) {		/* the first on ties */
+			best_crit = crit;
+			best = c;
+			if (oof != NULL)
+				memcpy(oof, tmp, D->n * k * sizeof(float));
+		}
+	}
+	op->lo.C = op->C[best];
+	if (!op->quiet && op->nC > 1)
+		fprintf(stderr, "%s: cv: best C=%g (%s %.6f); refitting on all "
+		    "%zu rows\n", tl_progname, op->lo.C, op->lo.kind ==
+		    TL_LINEAR_RIDGE ? "R2" : "log-loss", op->lo.kind ==
+		    TL_LINEAR_RIDGE ? -best_crit : best_crit, D->n);
+	grid = json_array();
+	for (size_t c = 0; grid != NULL && c < op->nC; c++)
+		json_array_append_new(grid, json_real(op->C[c]));
+	free(tmp);
+	free(fold);
+	free(sc);
+	return json_pack("{s:I,s:I,s:o,s:f,s:s,s:f}", "folds",
+	    (json_int_t)op->folds, "seed", (json_int_t)op->seed, "C", grid,
+	    "chosen_C", op->lo.C, "criterion", op->lo.kind == TL_LINEAR_RIDGE ?
+	    "r2" : "log-loss", "score", op->lo.kind == TL_LINEAR_RIDGE ?
+	    -best_crit : best_crit);
+}
+
+/* Write the out-of-fold outputs OOF (n x k) of R to PATH as a vector
+ * stream: ids and labels of the input, components named by the classes;
+ * no producing model (model ""), as no single model made them. */
+static void
+write_oof(const char *path, const struct rows *r, const struct targets *t,
+    const float *oof)
+{
+	struct tl_outfile out;
+	struct tl_vecwriter *w;
+	struct tl_vechdr h;
 	struct tl_err e;
 
-	if (r->dim == 0) {
-		r->dim = h->dim;
-		r->first = name;
-	} else if (h->dim != r->dim)
-		tl_die("%s: %zu values per record, but %s has %zu", name,
-		    h->dim, r->first, r->dim);
-	if (h->model[0] != '\0' && r->hdr.model[0] != '\0' &&
-	    strcmp(h->model, r->hdr.model) != 0)
-		tl_die("%s: vectors made by model %.12s..., but earlier input "
-		    "by %.12s...", name, h->model, r->hdr.model);
-	if (h->nstacked > 0 && r->hdr.nstacked > 0 && !same_stacked(h,
-	    &r->hdr))
-		tl_die("%s: stacked models differ from earlier input's", name);
-	if (h->model[0] != '\0')
-		memcpy(r->hdr.model, h->model, sizeof(r->hdr.model));
-	if (h->nstacked > 0 && r->hdr.nstacked == 0)
-		for (size_t i = 0; i < h->nstacked; i++)
-			if (tl_vechdr_add_stacked(&r->hdr, h->stacked[i],
-			    &e) == -1)
-				tl_die_err(NULL, &e);
+	tl_vechdr_init(&h);
+	if (tl_vechdr_set_names(&h, t->k, (const char *const *)t->classes,
+	    &e) != 0 || tl_outfile_open(&out, path, 0, &e) != 0 ||
+	    (w = tl_vecwriter_new(out.f, &h, 0, 0, &e)) == NULL)
+		tl_die_err(path, &e);
+	for (size_t i = 0; i < r->n; i++)
+		if (tl_vecwriter_put(w, rows_id(r, i), rows_label(r, i),
+		    oof + i * t->k, &e) != 0)
+			tl_die_err(path, &e);
+	if (tl_vecwriter_flush(w, &e) != 0 || tl_outfile_commit(&out, &e) != 0)
+		tl_die_err(path, &e);
+	tl_vecwriter_free(w);
+	tl_vechdr_free(&h);
 }
 
 static void
-on_header(void *ctx, const struct tl_vechdr *h, const char *name)
-{
-	merge_header(ctx, h, name);
-}
-
-static void
-on_block(void *ctx, const struct tl_vecblock *b, const char *name,
-    int binary)
-{
-	add_block(ctx, b, name, binary);
-}
-
-static void
-report(const struct rows *r, const struct tl_linear *lin,
+report(const struct opts *op, const struct rows *r, const struct targets *t,
     const struct tl_linear_report *rep)
 {
-	fprintf(stderr, "%s: %zu rows, %zu features, %zu classes: "
-	    "%zu iterations (%s), objective %.9g, training accuracy %.4f, "
-	    "%.2f s\n", tl_progname, r->n, r->dim, lin->k, rep->iterations,
-	    tl_lbfgs_status_name(rep->status), rep->loss, rep->accuracy,
-	    rep->seconds);
+	if (op->lo.kind == TL_LINEAR_RIDGE)
+		fprintf(stderr, "%s: %zu rows, %zu features, ridge: exact "
+		    "solution, objective %.9g, training R2 %.4f, %.2f s\n",
+		    tl_progname, r->n, r->dim, rep->loss, rep->accuracy,
+		    rep->seconds);
+	else
+		fprintf(stderr, "%s: %zu rows, %zu features, %zu classes: "
+		    "%zu iterations (%s), objective %.9g, training accuracy "
+		    "%.4f, %.2f s\n", tl_progname, r->n, r->dim, t->k,
+		    rep->iterations, tl_lbfgs_status_name(rep->status),
+		    rep->loss, rep->accuracy, rep->seconds);
 }
 
-/* Train on R; dies on data that cannot make a classifier.  WHERE prefixes
- * those messages: "NAME: " for a single input, else "". */
+/* Fit on all rows; warn when the optimiser stopped early. */
 static void
-train(struct rows *r, const char *where, const struct tl_linear_opts *o,
-    struct tl_linear *lin, struct tl_linear_report *rep)
+fit(const struct opts *op, const struct tl_linear_data *D,
+    const struct targets *t, struct tl_linear *lin,
+    struct tl_linear_report *rep)
 {
-	const char **labels;
-	char **classes;
-	size_t *y, k;
 	struct tl_err e;
 
-	if (r->n == 0)
-		tl_die("%sno records to train on", where);
-	labels = malloc(r->n * sizeof(*labels));
-	y = malloc(r->n * sizeof(*y));
-	if (labels == NULL || y == NULL)
-		tl_die("out of memory");
-	for (size_t i = 0; i < r->n; i++)
-		labels[i] = r->text + r->label[i];
-	if (tl_linear_classes(labels, r->n, &classes, &k, y, &e) == -1)
-		tl_die_err(NULL, &e);
-	if (k < 2)
-		tl_die("%sonly one class (\"%s\"): tl-train needs at least "
-		    "2", where, classes[0]);
-	if (tl_linear_train(lin, r->x, r->n, r->dim, y, classes, k, o, rep,
-	    &e) == -1)
+	if (tl_linear_fit(lin, D, t->classes, t->k, &op->lo, rep, &e) != 0)
 		tl_die_err(NULL, &e);
 	if (rep->status == TL_LBFGS_MAX_ITER)
 		tl_warn("warning: not converged after %zu iterations: %s; "
@@ -215,26 +401,22 @@ train(struct rows *r, const char *where, const struct tl_linear_opts *o,
 	else if (rep->status == TL_LBFGS_LINESEARCH)
 		tl_warn("warning: optimisation stopped early: %s",
 		    rep->msg);
-	for (size_t j = 0; j < k; j++)
-		free(classes[j]);
-	free(classes);
-	free(labels);
-	free(y);
 }
 
 static void
-save(const struct tl_linear *lin, const struct rows *r,
-    const struct tl_linear_opts *o, const struct tl_linear_report *rep,
-    struct tl_outfile *out, const char *output)
+save(const struct opts *op, const struct tl_linear *lin,
+    const struct rows *r, const struct tl_linear_report *rep, json_t *cv,
+    struct tl_outfile *out)
 {
-	const char *oname = output != NULL ? output : "stdout";
+	const char *oname = op->output != NULL ? op->output : "stdout";
 	char digest[65];
 	struct tl_err e;
 	json_t *meta;
 
-	meta = tl_linear_meta(lin, o, rep, r->hdr.model, r->hdr.stacked,
+	meta = tl_linear_meta(lin, &op->lo, rep, r->hdr.model, r->hdr.stacked,
 	    r->hdr.nstacked);
-	if (meta == NULL)
+	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
+	    "cross_validation", cv) != 0))
 		tl_die("out of memory");
 	if (tl_linear_save(lin, meta, out->f, digest, &e) == -1) {
 		json_decref(meta);
@@ -248,71 +430,68 @@ save(const struct tl_linear *lin, const struct rows *r,
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "max-iter",	required_argument,	NULL, OPT_MAX_ITER },
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "tol",	required_argument,	NULL, OPT_TOL },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
-	};
 	static struct rows r;
-	const char *output = NULL;
-	struct tl_linear_opts o;
+	static struct opts op;
+	static struct init in;
 	struct tl_linear_report rep;
+	struct tl_linear_data D;
 	struct tl_linear lin;
 	struct tl_outfile out;
+	struct targets t;
 	struct tl_err e;
+	double *sw = NULL;
+	float *oof = NULL;
+	json_t *cv = NULL;
 	char where[4096] = "";
-	int ch, quiet = 0;
 
 	tl_cli_init("tl-train");
-	tl_linear_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "C:ho:q", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'C':
-			o.C = tl_arg_double("-C", optarg, 1e-12, 1e12);
-			break;
-		case 'h':
-			help();
-		case 'o':
-			output = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case OPT_MAX_ITER:
-			o.max_iter = tl_arg_int("--max-iter", optarg, 1,
-			    100000000);
-			break;
-		case OPT_TOL:
-			o.tol = tl_arg_double("--tol", optarg, 0, 1);
-			break;
-		case OPT_VERSION:
-			tl_print_version();
-		default:
-			usage(stderr);
-			return TL_EXIT_USAGE;
-		}
+	tl_linear_opts_init(&op.lo);
+	op.C[0] = 1;
+	op.nC = 1;
+	parse_args(argc, argv, &op);
+	op.lo.C = op.C[0];
+	if (op.init != NULL) {
+		load_init(op.init, &in);
+		op.lo.init = &in.lin;
+		op.lo.init_digest = in.digest;
+		op.lo.init_kind = in.kind;
+	}
 	tl_vechdr_init(&r.hdr);
+	r.kind = op.lo.kind;
 	/* open first: a terminal is refused before any work is done */
-	if (tl_outfile_open(&out, output, 1, &e) == -1)
-		tl_die_err(output, &e);
+	if (tl_outfile_open(&out, op.output, 1, &e) == -1)
+		tl_die_err(op.output, &e);
 	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
-	    &(struct tl_cli_streams){ on_header, on_block, &r });
+	    &(struct tl_cli_streams){ rows_on_header, rows_on_block, &r });
 	if (argc - optind <= 1)
 		snprintf(where, sizeof(where), "%s: ",
 		    tl_infile_name(argv[optind]));
-	train(&r, where, &o, &lin, &rep);
-	save(&lin, &r, &o, &rep, &out, output);
-	if (!quiet)
-		report(&r, &lin, &rep);
+	if (r.n == 0)
+		tl_die("%sno records to train on", where);
+	targets_make(&t, &r, op.lo.kind, in.lin.classes, in.lin.k, where);
+	if (op.weights != NULL)
+		sw = weights_read(op.weights, r.n);
+	D = (struct tl_linear_data){ r.x, r.n, r.dim, t.y, t.t, t.value, sw };
+	if (op.folds > r.n)
+		tl_die("%s--cv %zu: more folds than the %zu records", where,
+		    op.folds, r.n);
+	if (op.oof != NULL && (oof = malloc(r.n * t.k * sizeof(float))) ==
+	    NULL)
+		tl_die("out of memory");
+	if (op.folds > 0)
+		cv = cross_validate(&op, &D, &t, oof);
+	fit(&op, &D, &t, &lin, &rep);
+	save(&op, &lin, &r, &rep, cv, &out);
+	if (oof != NULL)
+		write_oof(op.oof, &r, &t, oof);
+	if (!op.quiet)
+		report(&op, &r, &t, &rep);
 	tl_linear_free(&lin);
-	tl_vechdr_free(&r.hdr);
-	free(r.x);
-	free(r.label);
-	free(r.text);
+	tl_linear_free(&in.lin);
+	targets_free(&t);
+	rows_free(&r);
+	free(sw);
+	free(oof);
 	tl_stdout_close();
 	return TL_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""tl-train and tl-predict against scikit-learn's LogisticRegression.
+"""tl-train and tl-predict against scikit-learn's LogisticRegression,
+OneVsRestClassifier and Ridge.
 
 On small data sets drawn with a fixed numpy seed, written as text vector
 streams (float32 values in repr form, so both sides see the same numbers):
@@ -8,6 +9,8 @@ streams (float32 values in repr form, so both sides see the same numbers):
                  probabilities vs LogisticRegression(multi_class=
                  'multinomial', C=C, tol=1e-10, max_iter=10000).predict_proba
   proba-binary   2 classes, C = 1, vs the default (binary) LogisticRegression
+  *-correlated   4 classes, 300 x 40 correlated features (whitened by the
+                 optimiser), C = 1
   weights-*      the model file's weight and bias tensors vs coef_ and
                  intercept_.  Softmax probabilities do not change when a
                  constant is added to every class's bias (or weight column),
@@ -25,6 +28,16 @@ streams (float32 values in repr form, so both sides see the same numbers):
                  sklearn.metrics.accuracy_score / confusion_matrix on the
                  same predictions, and those predictions equal sklearn's
                  predict() on all but near-ties
+  ridge-*        -t ridge weights within 1e-4 of Ridge(alpha=1/(2C)), also
+                 with --weights (sample_weight) and --standardize
+                 (StandardScaler + Ridge)
+  ovr-*          -t logistic probabilities within 1e-3 of
+                 OneVsRestClassifier(LogisticRegression(C)): 3 and 4
+                 classes (normalised), binary, and multi-label rows "a,b"
+  class-weight-balanced, row-weights, standardize
+                 softmax with --class-weight balanced, --weights FILE and
+                 --standardize vs class_weight='balanced', sample_weight
+                 and a StandardScaler pipeline (its mean_ and scale_ too)
 
 Each check prints "ok NAME" or "not ok NAME" with the measured difference.
 """
@@ -38,8 +51,11 @@ import tempfile
 
 import numpy as np
 import scipy.optimize
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, confusion_matrix
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 TOP = os.environ.get("TL_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
@@ -160,9 +176,13 @@ def parse_eval(text):
     acc_line = lines[0].split()
     correct, total = map(int, acc_line[2].strip("()").split("/"))
     rows = {}
-    for line in lines[2:]:
+    # the confusion matrix: the rows after its "true \\ predicted" header
+    # (the report's last section), or after the accuracy line
+    start = [i for i, line in enumerate(lines) if line.startswith("true")]
+    for line in lines[start[-1] + 1 if start else 2:]:
         cols = line.split()
-        rows[cols[0]] = [int(v) for v in cols[1:]]
+        if cols:
+            rows[cols[0]] = [int(v) for v in cols[1:]]
     return float(acc_line[1]), correct, total, rows
 
 
@@ -230,6 +250,118 @@ def check(tag, x, labels, C, sk_model, tmp):
            "%.4f of predictions equal sklearn's" % agree)
 
 
+def train_predict(tag, x, labels, args, tmp, weights=None):
+    """tl-train ARGS on (x, labels), then tl-predict on x: probabilities
+    (or values) and the model file's contents."""
+    vec = os.path.join(tmp, tag + ".vec")
+    model = os.path.join(tmp, tag + ".tlm")
+    write_stream(vec, x, labels)
+    extra = []
+    if weights is not None:
+        wpath = os.path.join(tmp, tag + ".w")
+        with open(wpath, "w") as f:
+            f.write("".join("%r\n" % float(v) for v in weights))
+        extra = ["--weights", wpath]
+    run([tool("tl-train"), "-q", "--tol", "1e-10"] + args + extra +
+        ["-o", model, vec])
+    out = run([tool("tl-predict"), "-m", model, vec],
+              text=True).stdout
+    meta, t = read_model(model)
+    return read_predictions(out)[2], meta, t
+
+
+def check_ridge(tmp):
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(150, 6)) * [1, 2, 0.5, 3, 1, 10] + 4).astype(
+        np.float32)
+    y = x.astype(np.float64) @ [1, -2, 0.5, 0, 3, 0.1] + 2 + \
+        rng.normal(size=150)
+    y = np.array([float(repr(float(v))) for v in y])
+    sw = rng.uniform(0.2, 3, size=150)
+    for C, w in ((0.01, None), (1.0, None), (100.0, None), (1.0, sw)):
+        tag = "ridge-C%g%s" % (C, "-weights" if w is not None else "")
+        _, meta, t = train_predict(tag, x, [repr(float(v)) for v in y],
+                                   ["-t", "ridge", "-C", repr(C)], tmp, w)
+        sk = Ridge(alpha=1 / (2 * C), solver="cholesky").fit(
+            x.astype(np.float64), y, sample_weight=w)
+        diff = max(np.abs(t["weight"][0] - sk.coef_).max(),
+                   abs(t["bias"][0] - sk.intercept_))
+        report(tag, diff < 1e-4 * max(1, np.abs(sk.coef_).max()),
+               "max |coef_tl - coef_Ridge| = %.3g" % diff)
+    tag = "ridge-standardize"
+    p, meta, t = train_predict(tag, x, [repr(float(v)) for v in y],
+                               ["-t", "ridge", "--standardize"], tmp)
+    sk = make_pipeline(StandardScaler(), Ridge(alpha=0.5)).fit(
+        x.astype(np.float64), y)
+    diff = max(np.abs(t["weight"][0] - sk[1].coef_).max(),
+               np.abs(p[:, 0] - sk.predict(x.astype(np.float64))).max())
+    report(tag, diff < 1e-3, "max coef / prediction difference %.3g" % diff)
+
+
+def check_ovr(tmp):
+    for tag, (x, labels), C in (
+            ("ovr-3class", dataset(3, 200, 5, 3, 1.5), 1.0),
+            ("ovr-4class-C0.1", dataset(4, 200, 5, 4, 1.0), 0.1),
+            ("ovr-binary", dataset(6, 120, 4, 2, 1.5), 10.0)):
+        p, meta, t = train_predict(tag, x, labels,
+                                   ["-t", "logistic", "-C", repr(C)], tmp)
+        sk = OneVsRestClassifier(LogisticRegression(
+            C=C, tol=1e-10, max_iter=10000)).fit(x.astype(np.float64),
+                                                 labels)
+        diff = np.abs(p - sk.predict_proba(x.astype(np.float64))).max()
+        report(tag, diff < PROBA_TOL and meta["kind"] == "logistic",
+               "max |p_tl - p_OneVsRest| = %.3g" % diff)
+    # multi-label: each row holds one or two of four labels
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    names = np.array(["a", "b", "c", "d"])
+    sets = [sorted(set(names[np.flatnonzero(
+        x[i, :4] + 0.5 * rng.normal(size=4) > 0.3)]) or {"d"})
+        for i in range(200)]
+    labels = [",".join(s) for s in sets]
+    p, meta, t = train_predict("ovr-multilabel", x, labels,
+                               ["-t", "logistic"], tmp)
+    Y = MultiLabelBinarizer(classes=list(names)).fit_transform(sets)
+    sk = OneVsRestClassifier(LogisticRegression(
+        tol=1e-10, max_iter=10000)).fit(x.astype(np.float64), Y)
+    diff = np.abs(p - sk.predict_proba(x.astype(np.float64))).max()
+    report("ovr-multilabel", diff < PROBA_TOL and meta["multilabel"],
+           "max |p_tl - p_OneVsRest| = %.3g" % diff)
+
+
+def check_weights(tmp):
+    x, labels = dataset(8, 200, 5, 3, 1.5)
+    labels = labels.copy()
+    labels[:120][labels[:120] == "class-c"] = "class-a"   # unbalance
+    xd = x.astype(np.float64)
+    p, _, _ = train_predict("balanced", x, labels,
+                            ["--class-weight", "balanced"], tmp)
+    sk = LogisticRegression(C=1, class_weight="balanced", tol=1e-10,
+                            max_iter=10000).fit(xd, labels)
+    diff = np.abs(p - sk.predict_proba(xd)).max()
+    report("class-weight-balanced", diff < PROBA_TOL,
+           "max |p_tl - p_sklearn| = %.3g" % diff)
+    sw = np.random.default_rng(9).uniform(0, 4, size=len(x))
+    p, _, _ = train_predict("row-weights", x, labels, ["-C", "0.5"], tmp,
+                            weights=sw)
+    sk = LogisticRegression(C=0.5, tol=1e-10, max_iter=10000).fit(
+        xd, labels, sample_weight=sw)
+    diff = np.abs(p - sk.predict_proba(xd)).max()
+    report("row-weights", diff < PROBA_TOL,
+           "max |p_tl - p_sklearn| = %.3g" % diff)
+    x2 = (x * [1, 10, 100, 0.1, 1] + 5).astype(np.float32)
+    p, meta, t = train_predict("standardize", x2, labels,
+                               ["--standardize", "-C", "0.3"], tmp)
+    sk = make_pipeline(StandardScaler(), LogisticRegression(
+        C=0.3, tol=1e-10, max_iter=10000)).fit(x2.astype(np.float64),
+                                               labels)
+    diff = np.abs(p - sk.predict_proba(x2.astype(np.float64))).max()
+    sdiff = max(np.abs(t["standardize.mean"] - sk[0].mean_).max(),
+                np.abs(t["standardize.scale"] / sk[0].scale_ - 1).max())
+    report("standardize", diff < PROBA_TOL and sdiff < 1e-5,
+           "max |p_tl - p_sklearn| = %.3g, mean/scale %.3g" % (diff, sdiff))
+
+
 def main():
     if tool("tl-train") is None or tool("tl-predict") is None:
         print("not ok sklearn # tl-train / tl-predict not built")
@@ -244,6 +376,17 @@ def main():
         x, labels = dataset(2, 200, 5, 2, 1.2)
         check("binary", x, labels, 1.0, LogisticRegression(
             C=1.0, tol=1e-10, max_iter=10000), tmp)
+        # 40 correlated features, as word vectors are (tl-train whitens
+        # them when there are 16 or more)
+        x, labels = dataset(10, 300, 40, 4, 1.5)
+        mix = np.random.default_rng(10).normal(size=(40, 40)) / 6
+        x = (x @ (np.eye(40) + mix) + 2).astype(np.float32)
+        check("correlated", x, labels, 1.0, LogisticRegression(
+            multi_class="multinomial", C=1.0, tol=1e-10,
+            max_iter=10000), tmp)
+        check_ridge(tmp)
+        check_ovr(tmp)
+        check_weights(tmp)
     finally:
         shutil.rmtree(tmp)
     return 1 if failures else 0

@@ -12,7 +12,7 @@ tl-train -q -o m.tlm "$TL_TOP/tests/data/train-3class.vec" || no "training faile
 # 60 rows x 2000 = 120000 records: far more than a pipe buffer
 awk '{ for (i = 0; i < 2000; i++) print }' "$TL_TOP/tests/data/train-3class.vec" >big.vec
 
-for opt in "" "--binary" "--no-header"; do
+for opt in "" "--binary" "--no-header" "--labels" "--top 2"; do
 	{ tl-predict $opt -m m.tlm big.vec 2>err; echo $? >rc; } | head -c 100 >/dev/null
 	[ "$(cat rc)" = 0 ] || no "tl-predict $opt | head: exit $(cat rc)"
 	[ -s err ] && no "tl-predict $opt | head: stderr '$(cat err)'"

@@ -230,7 +230,8 @@ proba_and_argmax(void)
 {
 	float w[3 * 2] = { 1000, 0, 0, 1000, -1000, -1000 }, b[3] = { 0 };
 	char *cl[3] = { "a", "b", "c" };
-	struct tl_linear lin = { 3, 2, w, b, cl };
+	struct tl_linear lin = { .k = 3, .d = 2, .w = w, .b = b,
+	    .classes = cl };
 	float x[3 * 2] = { 1, 0, 0, 1, 0.5, 0.5 }, p[9], t[3] = { 1, 1, 0 };
 
 	tl_linear_proba(&lin, x, 3, p);

@@ -1,0 +1,327 @@
+/*
+ * tl-train's rows: every record of the input streams in memory (the
+ * optimiser needs them all, many times), their ids and labels in one text
+ * arena, and the targets made from the labels; see train.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io.h"
+#include "train.h"
+
+/* Grow R to hold NEED more records and MORE text bytes. */
+static void
+reserve(struct rows *r, size_t need, size_t more)
+{
+	size_t cap;
+
+	if (r->n + need > r->cap) {
+		cap = r->cap ? r->cap : 4096;
+		while (cap < r->n + need)
+			cap *= 2;
+		if (cap > SIZE_MAX / sizeof(float) / r->dim)
+			tl_die("out of memory");
+		r->x = realloc(r->x, cap * r->dim * sizeof(float));
+		r->label = realloc(r->label, cap * sizeof(size_t));
+		r->id = realloc(r->id, cap * sizeof(size_t));
+		if (r->x == NULL || r->label == NULL || r->id == NULL)
+			tl_die("out of memory for %zu records", cap);
+		r->cap = cap;
+	}
+	if (r->text_len + more > r->text_cap) {
+		cap = r->text_cap ? r->text_cap : 1 << 16;
+		while (cap < r->text_len + more)
+			cap *= 2;
+		if ((r->text = realloc(r->text, cap)) == NULL)
+			tl_die("out of memory");
+		r->text_cap = cap;
+	}
+}
+
+/* A number that is the whole of S, or NAN. */
+static double
+whole_number(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
+		return NAN;
+	return v;
+}
+
+/* What is wrong with label S for a model of KIND, or NULL. */
+static const char *
+label_problem(const char *s, enum tl_linear_kind kind)
+{
+	if (s[0] == '\0')
+		return kind == TL_LINEAR_RIDGE ? "empty label: -t ridge needs "
+		    "a number for every record" : "empty label: tl-train "
+		    "needs a class label for every record";
+	if (kind == TL_LINEAR_RIDGE && isnan(whole_number(s)))
+		return "label is not a number: -t ridge needs numeric labels";
+	if (kind == TL_LINEAR_LOGISTIC && (s[0] == ',' ||
+	    s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL))
+		return "empty class in a multi-label label (\"a,b\" separates "
+		    "classes by single commas)";
+	return NULL;
+}
+
+void
+rows_on_block(void *ctx, const struct tl_vecblock *b, const char *name,
+    int binary)
+{
+	struct rows *r = ctx;
+	const char *why;
+	struct tl_err e;
+	size_t more = 0, len;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if ((why = label_problem(b->label[i], r->kind)) != NULL) {
+			if (binary)
+				tl_errf_byte(&e, b->pos[i], "%s", why);
+			else if (b->label[i][0] == '\0' &&
+			    r->kind != TL_LINEAR_RIDGE)
+				tl_errf_line(&e, b->pos[i], "empty label: "
+				    "tl-train needs a class label in column 2");
+			else
+				tl_errf_line(&e, b->pos[i], "%s", why);
+			tl_die_err(name, &e);
+		}
+		more += strlen(b->label[i]) + strlen(b->id[i]) + 2;
+	}
+	reserve(r, b->n, more);
+	memcpy(r->x + r->n * r->dim, b->x, b->n * b->dim * sizeof(float));
+	for (size_t i = 0; i < b->n; i++) {
+		len = strlen(b->label[i]) + 1;
+		memcpy(r->text + r->text_len, b->label[i], len);
+		r->label[r->n] = r->text_len;
+		r->text_len += len;
+		len = strlen(b->id[i]) + 1;
+		memcpy(r->text + r->text_len, b->id[i], len);
+		r->id[r->n++] = r->text_len;
+		r->text_len += len;
+	}
+}
+
+static int
+same_stacked(const struct tl_vechdr *a, const struct tl_vechdr *b)
+{
+	if (a->nstacked != b->nstacked)
+		return 0;
+	for (size_t i = 0; i < a->nstacked; i++)
+		if (strcmp(a->stacked[i], b->stacked[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Check that input NAME with header H fits the ones before; remember its
+ * dimension and digests. */
+void
+rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
+{
+	struct rows *r = ctx;
+	struct tl_err e;
+
+	if (r->dim == 0) {
+		r->dim = h->dim;
+		r->first = name;
+	} else if (h->dim != r->dim)
+		tl_die("%s: %zu values per record, but %s has %zu", name,
+		    h->dim, r->first, r->dim);
+	if (h->model[0] != '\0' && r->hdr.model[0] != '\0' &&
+	    strcmp(h->model, r->hdr.model) != 0)
+		tl_die("%s: vectors made by model %.12s..., but earlier input "
+		    "by %.12s...", name, h->model, r->hdr.model);
+	if (h->nstacked > 0 && r->hdr.nstacked > 0 && !same_stacked(h,
+	    &r->hdr))
+		tl_die("%s: stacked models differ from earlier input's", name);
+	if (h->model[0] != '\0')
+		memcpy(r->hdr.model, h->model, sizeof(r->hdr.model));
+	if (h->nstacked > 0 && r->hdr.nstacked == 0)
+		for (size_t i = 0; i < h->nstacked; i++)
+			if (tl_vechdr_add_stacked(&r->hdr, h->stacked[i],
+			    &e) == -1)
+				tl_die_err(NULL, &e);
+}
+
+const char *
+rows_label(const struct rows *r, size_t i)
+{
+	return r->text + r->label[i];
+}
+
+const char *
+rows_id(const struct rows *r, size_t i)
+{
+	return r->text + r->id[i];
+}
+
+/* Classes of the N strings S plus the EXTRA names: sorted, distinct;
+ * Y[i] (n + nextra entries) the index of each. */
+static void
+classes_of(struct targets *t, const char **s, size_t n, char *const *extra,
+    size_t nextra, size_t *y)
+{
+	struct tl_err e;
+
+	for (size_t j = 0; j < nextra; j++)
+		s[n + j] = extra[j];
+	if (tl_linear_classes(s, n + nextra, &t->classes, &t->k, y, &e) != 0)
+		tl_die_err(NULL, &e);
+}
+
+/* Multi-label targets: each label split at commas into classes. */
+static void
+targets_multi(struct targets *t, const struct rows *r, char *const *extra,
+    size_t nextra)
+{
+	size_t ntok = 0, i, j, *y, *owner;
+	const char **tok;
+	char *copy;
+
+	if ((copy = malloc(r->text_len ? r->text_len : 1)) == NULL)
+		tl_die("out of memory");
+	memcpy(copy, r->text, r->text_len);
+	for (i = 0; i < r->n; i++)
+		for (const char *p = rows_label(r, i); *p; p++)
+			ntok += *p == ',';
+	ntok += r->n;
+	tok = malloc((ntok + nextra) * sizeof(*tok));
+	y = malloc((ntok + nextra) * sizeof(*y));
+	owner = malloc(ntok * sizeof(*owner));
+	if (tok == NULL || y == NULL || owner == NULL)
+		tl_die("out of memory");
+	for (i = 0, j = 0; i < r->n; i++) {
+		char *p = copy + r->label[i], *q;
+
+		for (;;) {
+			owner[j] = i;
+			tok[j++] = p;
+			if ((q = strchr(p, ',')) == NULL)
+				break;
+			*q = '\0';
+			p = q + 1;
+		}
+	}
+	classes_of(t, tok, ntok, extra, nextra, y);
+	if ((t->t = calloc(r->n, t->k)) == NULL)
+		tl_die("out of memory");
+	for (j = 0; j < ntok; j++)
+		t->t[owner[j] * t->k + y[j]] = 1;
+	free(owner);
+	free(y);
+	free(tok);
+	free(copy);
+}
+
+void
+targets_make(struct targets *t, const struct rows *r,
+    enum tl_linear_kind kind, char *const *extra, size_t nextra,
+    const char *where)
+{
+	const char **labels;
+	int multi = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (kind == TL_LINEAR_RIDGE) {
+		t->k = 1;
+		t->classes = calloc(1, sizeof(char *));
+		t->value = malloc(r->n * sizeof(double));
+		if (t->classes == NULL || t->value == NULL ||
+		    (t->classes[0] = strdup("value")) == NULL)
+			tl_die("out of memory");
+		for (size_t i = 0; i < r->n; i++)
+			t->value[i] = whole_number(rows_label(r, i));
+		return;
+	}
+	for (size_t i = 0; kind == TL_LINEAR_LOGISTIC && i < r->n; i++)
+		multi |= strchr(rows_label(r, i), ',') != NULL;
+	if (multi)
+		targets_multi(t, r, extra, nextra);
+	else {
+		labels = malloc((r->n + nextra) * sizeof(*labels));
+		t->y = malloc((r->n + nextra) * sizeof(*t->y));
+		if (labels == NULL || t->y == NULL)
+			tl_die("out of memory");
+		for (size_t i = 0; i < r->n; i++)
+			labels[i] = rows_label(r, i);
+		classes_of(t, labels, r->n, extra, nextra, t->y);
+		free(labels);
+	}
+	if (t->k < 2)
+		tl_die("%sonly one class (\"%s\"): tl-train needs at least "
+		    "2", where, t->classes[0]);
+}
+
+void
+targets_free(struct targets *t)
+{
+	for (size_t j = 0; j < t->k; j++)
+		free(t->classes[j]);
+	free(t->classes);
+	free(t->y);
+	free(t->t);
+	free(t->value);
+	memset(t, 0, sizeof(*t));
+}
+
+double *
+weights_read(const char *path, size_t n)
+{
+	/* static: still reachable when a bad line ends the program */
+	static char *line;
+	static double *w;
+	const char *name = tl_infile_name(path);
+	size_t cap = 0, m = 0;
+	double *res, v;
+	struct tl_err e;
+	ssize_t len;
+	FILE *f;
+
+	if ((f = tl_infile_open(path, &e)) == NULL)
+		tl_die_err(name, &e);
+	if ((w = malloc((n ? n : 1) * sizeof(double))) == NULL)
+		tl_die("out of memory");
+	while ((len = getline(&line, &cap, f)) != -1) {
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		v = whole_number(line);
+		if (!(v >= 0))
+			tl_die("%s:%zu: expected a weight >= 0, found \"%.40s\"",
+			    name, m + 1, line);
+		if (m == n)
+			tl_die("%s: more weights than the %zu records", name,
+			    n);
+		w[m++] = v;
+	}
+	if (ferror(f))
+		tl_die("%s: read error", name);
+	if (m != n)
+		tl_die("%s: %zu weights for %zu records", name, m, n);
+	free(line);
+	line = NULL;
+	if (f != stdin)
+		fclose(f);
+	res = w;
+	w = NULL;
+	return res;
+}
+
+void
+rows_free(struct rows *r)
+{
+	tl_vechdr_free(&r->hdr);
+	free(r->x);
+	free(r->label);
+	free(r->id);
+	free(r->text);
+}
