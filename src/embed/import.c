@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "io.h"
+#include "tokenize.h"
 #include "tool.h"
 #include "wordvec.h"
 
@@ -18,35 +19,53 @@
 struct import_opts {
 	const char		*name, *output, *input;
 	enum tl_wordvec_format	 fmt;
+	enum tl_dtype		 dtype;		/* of the vectors */
+	enum tl_tok_mode	 tok;		/* stored in the model */
 	int			 have_fmt, verbose;
 };
 
 static void
 import_usage(FILE *f)
 {
-	fprintf(f, "usage: tl-embed import --format FORMAT [-v] [--name NAME] "
-	    "[-o OUT] [FILE]\n"
+	fprintf(f, "usage: tl-embed import --format FORMAT [-v] [--dtype TYPE] "
+	    "[--name NAME] [-o OUT]\n"
+	    "                [--tokenizer MODE] [FILE]\n"
+	    "MODE: general (the default) or tweet\n"
+	    "TYPE: f32 (the default) or f16\n"
 	    "FORMAT: glove, word2vec, word2vec-bin or vec\n");
 }
 
 static void
 import_opts(int argc, char **argv, struct import_opts *o)
 {
+	enum { O_DTYPE = 256, O_TOKENIZER };
 	static const struct option longopts[] = {
+		{ "dtype", required_argument, NULL, O_DTYPE },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "tokenizer", required_argument, NULL, O_TOKENIZER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	o->dtype = TL_DTYPE_F32;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":f:hn:o:v", longopts, NULL)) !=
 	    -1)
 		switch (ch) {
+		case O_DTYPE:
+			if (strcmp(optarg, "f32") == 0)
+				o->dtype = TL_DTYPE_F32;
+			else if (strcmp(optarg, "f16") == 0)
+				o->dtype = TL_DTYPE_F16;
+			else
+				tl_usage_error("import: --dtype: unknown type "
+				    "'%s' (f32, f16)", optarg);
+			break;
 		case 'f':
 			if (tl_wordvec_format_parse(optarg, &o->fmt) == -1)
 				tl_usage_error("import: unknown format '%s' "
@@ -66,6 +85,11 @@ import_opts(int argc, char **argv, struct import_opts *o)
 			break;
 		case 'o':
 			o->output = optarg;
+			break;
+		case O_TOKENIZER:
+			if (tl_tok_mode_parse(optarg, &o->tok) == -1)
+				tl_usage_error("import: --tokenizer: unknown "
+				    "mode '%s' (general, tweet)", optarg);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -126,11 +150,13 @@ embed_import_main(int argc, char **argv)
 		o.name = o.output ? stem(o.output, namebuf, sizeof(namebuf)) :
 		    "stdin";
 	if ((meta = tl_wordvec_meta(&w, "tl-embed", o.name, o.fmt,
-	    in ? in : "-")) == NULL)
+	    in ? in : "-")) == NULL ||
+	    json_object_set_new(meta, "tokenizer",
+	    tl_tokenizer_spec_mode(o.tok)) == -1)
 		tl_die("out of memory");
 	if (tl_outfile_open(&out, o.output, 1, &e) == -1)
 		tl_die_err(NULL, &e);
-	if (tl_wordvec_write(&w, meta, out.f, digest, &e) == -1) {
+	if (tl_wordvec_write_as(&w, meta, o.dtype, out.f, digest, &e) == -1) {
 		tl_outfile_abort(&out);
 		tl_die_err(o.output ? o.output : "stdout", &e);
 	}

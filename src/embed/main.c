@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "docs.h"
+#include "digestcache.h"
 #include "embed.h"
 #include "io.h"
 #include "pool.h"
@@ -28,7 +29,10 @@ static const struct {
 	const char	*name;
 	int		(*main)(int, char **);
 } subcommands[] = {
+	{ "fit",	embed_fit_main },
 	{ "import",	embed_import_main },
+	{ "learn",	embed_learn_main },
+	{ "nn",		embed_nn_main },
 };
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -59,9 +63,23 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: tl-embed [-v] [--binary] [--no-header] [--normalize] "
 	    "[--pool KIND] [--tsv]\n"
-	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
-	    "       tl-embed import --format FORMAT [-v] [--name NAME] "
-	    "[-o OUT] [FILE]\n"
+	    "                [--jsonl] [--id-field PATH] [--label-field PATH] "
+	    "[--text-field PATH]\n"
+	    "                [--skip-bad] [--sif-a A] [-m MODEL] [-o FILE] "
+	    "[FILE ...]\n"
+	    "       tl-embed fit [-v] [--components R] [--counts] [--sif-a A] "
+	    "[--tsv]\n"
+	    "                [--jsonl] [--text-field PATH] [--skip-bad] "
+	    "[-m MODEL] -o OUT\n"
+	    "                [FILE ...]\n"
+	    "       tl-embed nn [-k K] [-m MODEL] WORD ...\n"
+	    "       tl-embed import --format FORMAT [-v] [--dtype TYPE] "
+	    "[--name NAME] [-o OUT]\n"
+	    "                [--tokenizer MODE] [FILE]\n"
+	    "       tl-embed learn [-v] [--dim N] [--epochs N] [--init MODEL] "
+	    "[--model skipgram|cbow]\n"
+	    "                [--threads N] ... [-o OUT] [FILE ...] "
+	    "(tl-embed learn -h: all options)\n"
 	    "       tl-embed --print-default-model\n");
 }
 
@@ -131,17 +149,24 @@ no_model(void)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_BINARY = 256, O_NO_HEADER, O_NORMALIZE, O_POOL,
-	    O_PRINT_DEFAULT, O_TSV, O_VERSION };
+	enum { O_BINARY = 256, O_ID_FIELD, O_JSONL, O_LABEL_FIELD, O_NO_HEADER,
+	    O_NORMALIZE, O_POOL, O_PRINT_DEFAULT, O_SIF_A, O_SKIP_BAD,
+	    O_TEXT_FIELD, O_TSV, O_VERSION };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
 		{ "help", no_argument, NULL, 'h' },
+		{ "id-field", required_argument, NULL, O_ID_FIELD },
+		{ "jsonl", no_argument, NULL, O_JSONL },
+		{ "label-field", required_argument, NULL, O_LABEL_FIELD },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "normalize", no_argument, NULL, O_NORMALIZE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "pool", required_argument, NULL, O_POOL },
 		{ "print-default-model", no_argument, NULL, O_PRINT_DEFAULT },
+		{ "sif-a", required_argument, NULL, O_SIF_A },
+		{ "skip-bad", no_argument, NULL, O_SKIP_BAD },
+		{ "text-field", required_argument, NULL, O_TEXT_FIELD },
 		{ "tsv", no_argument, NULL, O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -163,6 +188,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			tl_stdout_close();
 			exit(TL_EXIT_OK);
+		case O_ID_FIELD:
+			o->docs.id_field = optarg;
+			break;
+		case O_JSONL:
+			if (o->docs.format == TL_DOCS_TSV)
+				tl_usage_error("--jsonl and --tsv exclude each "
+				    "other");
+			o->docs.format = TL_DOCS_JSONL;
+			break;
+		case O_LABEL_FIELD:
+			o->docs.label_field = optarg;
+			break;
 		case 'm':
 			o->model = optarg;
 			break;
@@ -186,7 +223,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 			printf("%s\n", m);
 			tl_stdout_close();
 			exit(TL_EXIT_OK);
+		case O_SIF_A:
+			o->pool.sif_a = embed_sif_a(optarg);
+			break;
+		case O_SKIP_BAD:
+			o->docs.skip_bad = 1;
+			break;
+		case O_TEXT_FIELD:
+			o->docs.text_field = optarg;
+			break;
 		case O_TSV:
+			if (o->docs.format == TL_DOCS_JSONL)
+				tl_usage_error("--jsonl and --tsv exclude each "
+				    "other");
 			o->docs.format = TL_DOCS_TSV;
 			break;
 		case 'v':
@@ -197,6 +246,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		default:
 			embed_bad_option(argv, ch);
 		}
+	if (o->docs.format != TL_DOCS_JSONL && (o->docs.text_field != NULL ||
+	    o->docs.id_field != NULL || o->docs.label_field != NULL))
+		tl_usage_error("--text-field, --id-field and --label-field "
+		    "need --jsonl");
 }
 
 /* Write the record of one document, dying with a message on failure. */
@@ -273,6 +326,11 @@ open_model(struct run *r, const char *path)
 		tl_die_err(path, &e);
 	if ((r->x = malloc(tl_pool_dim(r->pool) * sizeof(float))) == NULL)
 		tl_die("out of memory");
+	if (r->o->verbose && r->o->pool.kind == TL_POOL_SIF &&
+	    tl_pool_components(r->pool) == 0)
+		tl_warn("%s: no common components (tensor '%s'): sif only "
+		    "weighs the words; make them with 'tl-embed fit'", path,
+		    TL_POOL_COMPONENTS);
 }
 
 static void
@@ -302,7 +360,8 @@ main(int argc, char **argv)
 	struct tl_vechdr h;
 	struct tl_err e;
 	const char *digest;
-	char buf[4096];
+	char buf[4096], hex[65];
+	struct tl_filekey key;
 
 	tl_cli_init("tl-embed");
 	for (size_t i = 0; argc > 1 && i < NSUBCOMMANDS; i++)
@@ -313,10 +372,12 @@ main(int argc, char **argv)
 	if (o.model == NULL && (o.model = embed_default_model(buf, sizeof(buf))) ==
 	    NULL)
 		no_model();
+	tl_filekey_get(o.model, &key);	/* before the load: see digestcache.h */
 	open_model(&r, o.model);
 	tl_vechdr_init(&h);
 	h.dim = tl_pool_dim(r.pool);
-	if ((digest = tl_model_digest(tl_embed_model(r.emb))) == NULL)
+	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
+	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",
 		    o.model);
 	snprintf(h.model, sizeof(h.model), "%s", digest);

@@ -6,7 +6,13 @@
 #define TL_EMBED_TOOL_H
 
 /* The subcommands: ARGV[0] is the subcommand's name. */
+int	embed_fit_main(int argc, char **argv);
 int	embed_import_main(int argc, char **argv);
+int	embed_learn_main(int argc, char **argv);
+int	embed_nn_main(int argc, char **argv);
+
+/* The value of --sif-a: a positive finite number, or a usage error. */
+double	embed_sif_a(const char *arg);
 
 /* After getopt_long (with opterr 0 and ':' leading the short options)
  * returned CH, '?' or ':': the usage error that names the option. */

@@ -6,6 +6,17 @@
  * that spares most string comparisons) above the row + 1 (0 marks an empty
  * slot); the slot index comes from the low bits of the same hash.  Building
  * it for GloVe's 400k words takes a few milliseconds.
+ *
+ * Import stores the table as the tensor "vocab.hash" (I64, a power of two
+ * slots, same layout), so a large model starts without building it; a
+ * stored table is checked on load (its size, a sample of words found) and
+ * rebuilt when the check fails, and lookups never trust it further (rows
+ * are checked, probing stops after one pass).  The vectors are F32 or F16 (widened row by row); a
+ * "counts" tensor (I64 [n], occurrences in the text the vectors were
+ * learned from) gives the word frequencies that SIF pooling weighs by.
+ * A model learned with subwords (tl-embed learn) also has the n-gram rows
+ * "subwords" F32 [bucket, d]; a word the vocabulary lacks then gets the
+ * mean of its n-gram rows (subword.h), as fastText does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +24,8 @@
 #include <xxhash.h>
 
 #include "embed.h"
+#include "f16.h"
+#include "subword.h"
 
 /* Accumulate at most this many components at once (on the stack). */
 #define MEAN_BLOCK 512
@@ -21,12 +34,17 @@ struct tl_embed {
 	size_t		 n, dim;
 	const int64_t	*offsets;
 	const uint8_t	*bytes;
-	const float	*vectors;
-	uint64_t	*slot;
+	const float	*vectors;	/* NULL when the rows are F16 */
+	const uint16_t	*vec16;
+	const int64_t	*counts;	/* NULL without a "counts" tensor */
+	const uint64_t	*slot;		/* own_slot or the model's table */
+	uint64_t	*own_slot;
 	size_t		 mask;		/* slots - 1 */
 	struct tl_model	*model;		/* NULL, borrowed or owned */
 	int		 owns_model;
 	const json_t	*tokenizer;
+	const float	*subwords;	/* n-gram rows; NULL: OOV skipped */
+	struct tl_subword_spec sub;
 };
 
 static int
@@ -61,29 +79,28 @@ same_word(const struct tl_embed *v, size_t row, const char *w, size_t len)
 
 /* Insert ROW unless its word is already there (the first one wins). */
 static void
-insert(struct tl_embed *v, size_t row)
+insert(struct tl_embed *v, uint64_t *slot, size_t row)
 {
 	const char *w = (const char *)v->bytes + v->offsets[row];
 	size_t len = (size_t)(v->offsets[row + 1] - v->offsets[row]);
 	uint64_t h = XXH3_64bits(w, len), tag = h >> 32 << 32, s;
 	size_t i = (size_t)h & v->mask;
 
-	while ((s = v->slot[i]) != 0) {
+	while ((s = slot[i]) != 0) {
 		if ((s & ~0xffffffffULL) == tag &&
 		    same_word(v, (size_t)(s & 0xffffffffULL) - 1, w, len))
 			return;
 		i = (i + 1) & v->mask;
 	}
-	v->slot[i] = tag | (uint64_t)(row + 1);
+	slot[i] = tag | (uint64_t)(row + 1);
 }
 
-struct tl_embed *
-tl_embed_new(size_t n, size_t dim, const int64_t *offsets,
-    const uint8_t *bytes, size_t nbytes, const float *vectors,
-    struct tl_err *e)
+/* A vocabulary without its table yet (the words checked). */
+static struct tl_embed *
+embed_alloc(size_t n, size_t dim, const int64_t *offsets,
+    const uint8_t *bytes, size_t nbytes, struct tl_err *e)
 {
 	struct tl_embed *v;
-	size_t cap = 16;
 
 	if (n == 0 || dim == 0)
 		return tl_errf(e, "empty vocabulary (%zu words of dimension "
@@ -92,21 +109,76 @@ tl_embed_new(size_t n, size_t dim, const int64_t *offsets,
 		return tl_errf(e, "%zu words: too many", n), NULL;
 	if (check_words(n, offsets, bytes, nbytes, e) == -1)
 		return NULL;
-	while (cap < 2 * n)
-		cap *= 2;
-	if ((v = calloc(1, sizeof(*v))) == NULL ||
-	    (v->slot = calloc(cap, sizeof(*v->slot))) == NULL) {
-		free(v);
+	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return tl_errf(e, "out of memory"), NULL;
-	}
 	v->n = n;
 	v->dim = dim;
 	v->offsets = offsets;
 	v->bytes = bytes;
-	v->vectors = vectors;
+	return v;
+}
+
+/* Build the table: at most half full, a power of two slots. */
+static int
+build_table(struct tl_embed *v, struct tl_err *e)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * v->n)
+		cap *= 2;
+	if ((v->own_slot = calloc(cap, sizeof(*v->own_slot))) == NULL)
+		return tl_errf(e, "out of memory");
 	v->mask = cap - 1;
-	for (size_t i = 0; i < n; i++)
-		insert(v, i);
+	for (size_t i = 0; i < v->n; i++)
+		insert(v, v->own_slot, i);
+	v->slot = v->own_slot;
+	return 0;
+}
+
+/*
+ * Use the stored table T when it passes the checks: a power of two slots,
+ * more than the words, and every 64th word (and the last) found.  The slots are not all read here, which would touch every page of
+ * the table at each start: lookups instead check each row they meet and
+ * stop after one pass over the slots, so a damaged table can make words
+ * unknown but never read out of bounds or loop.  1 when adopted.
+ */
+static int
+adopt_table(struct tl_embed *v, const struct tl_tensor *t)
+{
+	size_t cap, step;
+
+	if (t->dtype != TL_DTYPE_I64 || t->ndim != 1)
+		return 0;
+	cap = (size_t)t->shape[0];
+	if (cap <= v->n || (cap & (cap - 1)) != 0)
+		return 0;
+	v->slot = t->data;
+	v->mask = cap - 1;
+	step = v->n / 64 ? v->n / 64 : 1;
+	for (size_t i = 0; i < v->n; i += step)
+		if (tl_embed_lookup(v, (const char *)v->bytes + v->offsets[i],
+		    (size_t)(v->offsets[i + 1] - v->offsets[i])) < 0)
+			return v->slot = NULL, 0;
+	if (tl_embed_lookup(v, (const char *)v->bytes + v->offsets[v->n - 1],
+	    (size_t)(v->offsets[v->n] - v->offsets[v->n - 1])) < 0)
+		return v->slot = NULL, 0;
+	return 1;
+}
+
+struct tl_embed *
+tl_embed_new(size_t n, size_t dim, const int64_t *offsets,
+    const uint8_t *bytes, size_t nbytes, const float *vectors,
+    struct tl_err *e)
+{
+	struct tl_embed *v = embed_alloc(n, dim, offsets, bytes, nbytes, e);
+
+	if (v == NULL)
+		return NULL;
+	v->vectors = vectors;
+	if (build_table(v, e) == -1) {
+		free(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -124,6 +196,47 @@ vector_tensor(struct tl_model *m, const char *name, enum tl_dtype dtype,
 		    "expected %s with 1", name, tl_dtype_name(t->dtype),
 		    t->ndim, tl_dtype_name(dtype)), NULL;
 	return t;
+}
+
+/* The "vectors" tensor of M: F32 or F16 [n, d], its shape in SHAPE. */
+static const struct tl_tensor *
+vectors_tensor(struct tl_model *m, uint64_t shape[2], struct tl_err *e)
+{
+	const struct tl_tensor *t = tl_model_tensor(m, "vectors");
+
+	if (t == NULL)
+		return tl_errf(e, "tensor 'vectors': expected F32 or F16 with "
+		    "2 dimensions, found no such tensor"), NULL;
+	if ((t->dtype != TL_DTYPE_F32 && t->dtype != TL_DTYPE_F16) ||
+	    t->ndim != 2)
+		return tl_errf(e, "tensor 'vectors': expected F32 or F16 with "
+		    "2 dimensions, found %s with %d", tl_dtype_name(t->dtype),
+		    t->ndim), NULL;
+	shape[0] = t->shape[0];
+	shape[1] = t->shape[1];
+	return t;
+}
+
+/* The optional "counts" tensor of M: I64 [N] of non-negative values. */
+static int
+counts_tensor(struct tl_model *m, uint64_t n, const int64_t **out,
+    struct tl_err *e)
+{
+	const struct tl_tensor *t = tl_model_tensor(m, "counts");
+
+	*out = NULL;
+	if (t == NULL)
+		return 0;
+	if (t->dtype != TL_DTYPE_I64 || t->ndim != 1 || t->shape[0] != n)
+		return tl_errf(e, "tensor 'counts': expected I64 [%llu] (one "
+		    "per word), found %s with %d dimensions",
+		    (unsigned long long)n, tl_dtype_name(t->dtype), t->ndim);
+	for (uint64_t i = 0; i < n; i++)
+		if (((const int64_t *)t->data)[i] < 0)
+			return tl_errf(e, "tensor 'counts': entry %llu is "
+			    "negative", (unsigned long long)i);
+	*out = t->data;
+	return 0;
 }
 
 /* The description's integer KEY, when present, must be WANT. */
@@ -146,16 +259,39 @@ check_meta_size(const json_t *meta, const char *key, uint64_t want,
 	return 0;
 }
 
+/* The optional n-gram rows of a model learned with subwords: tensor
+ * "subwords" F32 [bucket, dim] and the description's "subwords" object. */
+static int
+load_subwords(struct tl_embed *v, struct tl_model *m, const json_t *meta,
+    struct tl_err *e)
+{
+	const struct tl_tensor *t = tl_model_tensor(m, "subwords");
+
+	if (t == NULL)
+		return 0;
+	if (tl_subword_spec_parse(json_object_get(meta, "subwords"), &v->sub,
+	    e) == -1)
+		return -1;
+	if (t->dtype != TL_DTYPE_F32 || t->ndim != 2 ||
+	    t->shape[0] != v->sub.bucket || t->shape[1] != v->dim)
+		return tl_errf(e, "tensor 'subwords': expected F32 [%lu, %zu] "
+		    "(bucket x dim), found %s with %d dimensions",
+		    (unsigned long)v->sub.bucket, v->dim,
+		    tl_dtype_name(t->dtype), t->ndim);
+	v->subwords = t->data;
+	return 0;
+}
+
 struct tl_embed *
 tl_embed_from_model(struct tl_model *m, struct tl_err *e)
 {
 	const char *kind = tl_model_kind(m);
-	const struct tl_tensor *off, *bytes;
+	const struct tl_tensor *off, *bytes, *vt, *ht;
 	const json_t *meta = tl_model_meta(m);
 	struct tl_embed *v;
 	struct tl_tokens tok;
 	uint64_t shape[2];
-	const float *vec;
+	const int64_t *counts;
 
 	if (kind == NULL)
 		return tl_errf(e, "not a tl model (no description with a "
@@ -164,7 +300,7 @@ tl_embed_from_model(struct tl_model *m, struct tl_err *e)
 		return tl_errf(e, "model kind is '%s', expected 'embedding' "
 		    "(a word-embedding model made by tl-embed import)", kind),
 		    NULL;
-	if ((vec = tl_model_f32(m, "vectors", 2, shape, e)) == NULL ||
+	if ((vt = vectors_tensor(m, shape, e)) == NULL ||
 	    (off = vector_tensor(m, "vocab.offsets", TL_DTYPE_I64, e)) ==
 	    NULL || (bytes = vector_tensor(m, "vocab.bytes", TL_DTYPE_U8, e))
 	    == NULL)
@@ -181,10 +317,26 @@ tl_embed_from_model(struct tl_model *m, struct tl_err *e)
 	if (tl_tokens_configure(&tok, json_object_get(meta, "tokenizer"), e)
 	    == -1)
 		return NULL;
-	v = tl_embed_new((size_t)shape[0], (size_t)shape[1], off->data,
-	    bytes->data, (size_t)bytes->shape[0], vec, e);
+	if (counts_tensor(m, shape[0], &counts, e) == -1)
+		return NULL;
+	v = embed_alloc((size_t)shape[0], (size_t)shape[1], off->data,
+	    bytes->data, (size_t)bytes->shape[0], e);
 	if (v == NULL)
 		return NULL;
+	if (vt->dtype == TL_DTYPE_F16)
+		v->vec16 = vt->data;
+	else
+		v->vectors = vt->data;
+	v->counts = counts;
+	if (((ht = tl_model_tensor(m, "vocab.hash")) == NULL ||
+	    !adopt_table(v, ht)) && build_table(v, e) == -1) {
+		free(v);
+		return NULL;
+	}
+	if (load_subwords(v, m, meta, e) == -1) {
+		tl_embed_free(v);
+		return NULL;
+	}
 	v->model = m;
 	v->tokenizer = json_object_get(meta, "tokenizer");
 	return v;
@@ -234,13 +386,15 @@ long
 tl_embed_lookup(const struct tl_embed *v, const char *word, size_t len)
 {
 	uint64_t h = XXH3_64bits(word, len), tag = h >> 32 << 32, s;
-	size_t i = (size_t)h & v->mask;
+	size_t i = (size_t)h & v->mask, probes = 0;
 
-	while ((s = v->slot[i]) != 0) {
+	/* bounded, and rows checked: a stored table is trusted for neither
+	 * an empty slot nor its rows (see adopt_table) */
+	while ((s = v->slot[i]) != 0 && probes++ <= v->mask) {
 		if ((s & ~0xffffffffULL) == tag) {
 			size_t row = (size_t)(s & 0xffffffffULL) - 1;
 
-			if (same_word(v, row, word, len))
+			if (row < v->n && same_word(v, row, word, len))
 				return (long)row;
 		}
 		i = (i + 1) & v->mask;
@@ -251,7 +405,82 @@ tl_embed_lookup(const struct tl_embed *v, const char *word, size_t len)
 const float *
 tl_embed_vector(const struct tl_embed *v, size_t i)
 {
-	return v->vectors + i * v->dim;
+	return v->vectors != NULL ? v->vectors + i * v->dim : NULL;
+}
+
+const float *
+tl_embed_row(const struct tl_embed *v, size_t i, float *buf)
+{
+	const uint16_t *h;
+
+	if (v->vectors != NULL)
+		return v->vectors + i * v->dim;
+	h = v->vec16 + i * v->dim;
+	for (size_t k = 0; k < v->dim; k++)
+		buf[k] = tl_f16_to_float(h[k]);
+	return buf;
+}
+
+const char *
+tl_embed_word(const struct tl_embed *v, size_t i, size_t *len)
+{
+	*len = (size_t)(v->offsets[i + 1] - v->offsets[i]);
+	return (const char *)v->bytes + v->offsets[i];
+}
+
+int
+tl_embed_is_f16(const struct tl_embed *v)
+{
+	return v->vec16 != NULL;
+}
+
+const int64_t *
+tl_embed_counts(const struct tl_embed *v)
+{
+	return v->counts;
+}
+
+const uint64_t *
+tl_embed_table(const struct tl_embed *v, size_t *nslots)
+{
+	*nslots = v->mask + 1;
+	return v->slot;
+}
+
+int
+tl_embed_has_subwords(const struct tl_embed *v)
+{
+	return v->subwords != NULL;
+}
+
+const float *
+tl_embed_word_vector(const struct tl_embed *v, const char *word,
+    size_t len, float *buf)
+{
+	long row = tl_embed_lookup(v, word, len);
+
+	if (row >= 0)
+		return tl_embed_row(v, (size_t)row, buf);
+	if (v->subwords == NULL || tl_subword_compose(&v->sub, v->subwords,
+	    v->dim, v->dim, word, len, buf) == 0)
+		return NULL;
+	return buf;
+}
+
+/* An unknown word of a model with subwords: add components [B, B+W) of
+ * the mean of its n-gram rows to ACC.  1 when it has n-grams, else 0. */
+static int
+add_composed(const struct tl_embed *v, const char *word, size_t len,
+    size_t b, size_t w, double *acc)
+{
+	float x[MEAN_BLOCK];
+
+	if (v->subwords == NULL || tl_subword_compose(&v->sub, v->subwords +
+	    b, v->dim, w, word, len, x) == 0)
+		return 0;
+	for (size_t k = 0; k < w; k++)
+		acc[k] += x[k];
+	return 1;
 }
 
 /*
@@ -278,9 +507,20 @@ tl_embed_mean(const struct tl_embed *v, const struct tl_tokens *t,
 			    t->len[i]);
 			const float *x;
 
-			if (row < 0)
+			if (row < 0) {
+				known += add_composed(v, t->buf + t->off[i],
+				    t->len[i], b, w, acc);
 				continue;
+			}
 			known++;
+			if (v->vec16 != NULL) {
+				const uint16_t *h = v->vec16 +
+				    (size_t)row * v->dim + b;
+
+				for (size_t k = 0; k < w; k++)
+					acc[k] += tl_f16_to_float(h[k]);
+				continue;
+			}
 			x = v->vectors + (size_t)row * v->dim + b;
 			for (size_t k = 0; k < w; k++)
 				acc[k] += x[k];
@@ -299,6 +539,6 @@ tl_embed_free(struct tl_embed *v)
 		return;
 	if (v->owns_model)
 		tl_model_free(v->model);
-	free(v->slot);
+	free(v->own_slot);
 	free(v);
 }

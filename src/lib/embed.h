@@ -1,7 +1,8 @@
 /*
  * A word-embedding model in use: the vocabulary of an "embedding" model
  * (tensors "vocab.offsets" I64 [n+1], "vocab.bytes" U8, "vectors" F32
- * [n, d]) indexed by an open-addressing hash table built at load, and the
+ * [n, d], or F16; optional "counts" I64 [n] and "vocab.hash") indexed by
+ * an open-addressing hash table (stored or built at load), and the
  * pooling that turns a text's tokens into one vector (the mean of the
  * vectors of the words the vocabulary knows).  The words and vectors stay
  * in the model's memory (the mmap of the file); the table is the only copy
@@ -54,12 +55,47 @@ const json_t	*tl_embed_tokenizer(const struct tl_embed *e);
 long		 tl_embed_lookup(const struct tl_embed *e, const char *word,
 		    size_t len);
 
-/* Borrowed: the vector of row I (I < size). */
+/* Borrowed: the vector of row I (I < size); NULL when the model stores
+ * its vectors as F16 (use tl_embed_row). */
 const float	*tl_embed_vector(const struct tl_embed *e, size_t i);
+
+/* The vector of row I (I < size) as floats: borrowed from the model when
+ * it stores F32, else widened from F16 into BUF (dim floats) and BUF
+ * returned. */
+const float	*tl_embed_row(const struct tl_embed *e, size_t i, float *buf);
+
+/* Borrowed: the bytes of the word of row I (I < size), *LEN of them (not
+ * NUL-terminated). */
+const char	*tl_embed_word(const struct tl_embed *e, size_t i, size_t *len);
+
+/* 1 when the vectors are stored as F16, else 0. */
+int		 tl_embed_is_f16(const struct tl_embed *e);
+
+/* Borrowed: the model's "counts" tensor (occurrences of each word in the
+ * text the vectors came from; size entries, each >= 0), or NULL when the
+ * model has none. */
+const int64_t	*tl_embed_counts(const struct tl_embed *e);
+
+/* Borrowed: the lookup table (*NSLOTS slots, a power of two; the layout
+ * of embed.c), for writing it into a model as "vocab.hash". */
+const uint64_t	*tl_embed_table(const struct tl_embed *e, size_t *nslots);
+
+/* 1 when the model has character n-gram rows ("subwords", from tl-embed
+ * learn), so that words outside the vocabulary get vectors, else 0. */
+int		 tl_embed_has_subwords(const struct tl_embed *e);
+
+/* The vector of the LEN bytes at WORD: its row (borrowed, or widened into
+ * BUF), or for a word the vocabulary lacks, when the model has subwords,
+ * the mean of its n-gram rows (fastText's rule) written to BUF (dim
+ * floats).  NULL when the word gets no vector. */
+const float	*tl_embed_word_vector(const struct tl_embed *e,
+		    const char *word, size_t len, float *buf);
 
 /* Write to OUT (dim floats) the mean of the vectors of the tokens of T
  * that the vocabulary knows, each occurrence counted (a zero vector when
- * none is known).  Returns the number of known tokens. */
+ * none is known); with subwords, unknown words count with their n-gram
+ * vector (tl_embed_word_vector).  Returns the number of tokens that got a
+ * vector. */
 size_t		 tl_embed_mean(const struct tl_embed *e,
 		    const struct tl_tokens *t, float *out);
 

@@ -10,6 +10,17 @@
  * man/tl-embed.1 lists the rules with examples.  The mode is chosen by the
  * model's description ("tokenizer": {"mode": "general", ...}) so that later
  * modes can be added without changing the tools.
+ *
+ * The "tweet" mode is the general one plus the markers of the GloVe
+ * Twitter preprocessing (Paulus and Pennington's preprocess-twitter.rb):
+ * URLs become <url>, @mentions <user>, numbers <number>, "#CamelCase"
+ * "<hashtag> camel case", emoticons <smile> <lolface> <sadface>
+ * <neutralface> <heart>; "!!!" is "! <repeat>", a word with a letter
+ * three or more times in a row ("sooo") loses the repeats and is followed
+ * by <elong>, and a word in capitals is lower-cased and followed by
+ * <allcaps>.  Emoji are tokens of their own (skin tones and variation
+ * selectors dropped, flags kept whole).  The rules are in tokenize.c and,
+ * with examples, in man/tl-embed.1.
  */
 #ifndef TL_TOKENIZE_H
 #define TL_TOKENIZE_H
@@ -22,7 +33,8 @@
 #include "err.h"
 
 enum tl_tok_mode {
-	TL_TOK_GENERAL		/* PTB-like, NFKC_Casefold */
+	TL_TOK_GENERAL,		/* PTB-like, NFKC_Casefold */
+	TL_TOK_TWEET		/* general + GloVe Twitter markers */
 };
 
 /*
@@ -37,6 +49,7 @@ struct tl_tokens {
 	size_t		 *off;		/* n offsets into buf */
 	size_t		 *len;		/* n lengths, without the NUL */
 	enum tl_tok_mode  mode;
+	int		  split_hashtags;	/* tweet: #CamelCase -> 2 words */
 
 	/* private scratch */
 	size_t		  buf_cap, tok_cap;
@@ -44,6 +57,9 @@ struct tl_tokens {
 	size_t		  cp_cap;
 	uint8_t		 *utf8;		/* the text made valid UTF-8 */
 	size_t		  utf8_cap;
+	int32_t		 *fold;		/* tweet: one token case-folded */
+	size_t		  fold_cap;
+	size_t		  used;		/* tweet: bytes of buf in use */
 };
 
 /* Make T empty, in the general mode. */
@@ -62,6 +78,15 @@ int	tl_tokens_configure(struct tl_tokens *t, const json_t *spec,
  * true, "normalize": "NFKC"}, for a new model.  New reference, or NULL when
  * out of memory. */
 json_t	*tl_tokenizer_spec(void);
+
+/* The description of MODE for a new model: as tl_tokenizer_spec, with
+ * "mode": "tweet" and "split_hashtags": true for the tweet mode.  New
+ * reference, or NULL when out of memory. */
+json_t	*tl_tokenizer_spec_mode(enum tl_tok_mode mode);
+
+/* The mode named NAME ("general", "tweet") into *MODE: 0, or -1 when the
+ * name is unknown. */
+int	tl_tok_mode_parse(const char *name, enum tl_tok_mode *mode);
 
 /* Split the LEN bytes at TEXT (any bytes; NULs are spaces) into T.
  * Returns the number of tokens (also in t->n), or -1 when out of memory

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed.h"
+#include "f16.h"
 #include "fmt.h"
 #include "model.h"
 #include "tokenize.h"
@@ -455,24 +457,81 @@ tl_wordvec_read(struct tl_wordvec *w, FILE *f, enum tl_wordvec_format fmt,
 
 /* --------------------------------------------------------------- model */
 
+/* The vectors of W as halves, in a new array; NULL with E filled in
+ * when out of memory or when a value is beyond the F16 range. */
+static uint16_t *
+to_f16(const struct tl_wordvec *w, struct tl_err *e)
+{
+	size_t nv = w->n * w->dim;
+	uint16_t *h = malloc(nv ? nv * sizeof(*h) : 1);
+
+	if (h == NULL)
+		return tl_errf(e, "out of memory"), NULL;
+	for (size_t i = 0; i < nv; i++) {
+		h[i] = tl_f16_from_float(w->vectors[i]);
+		if ((h[i] & 0x7c00) == 0x7c00) {
+			size_t r = i / w->dim;
+
+			tl_errf(e, "word %zu ('%.*s'): value %zu is %g, beyond "
+			    "the F16 range (65504): use --dtype f32", r + 1,
+			    (int)(w->offsets[r + 1] - w->offsets[r] > 40 ? 40 :
+			    w->offsets[r + 1] - w->offsets[r]),
+			    (const char *)w->bytes + w->offsets[r],
+			    i % w->dim + 1, (double)w->vectors[i]);
+			free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
 int
 tl_wordvec_write(const struct tl_wordvec *w, json_t *meta, FILE *f,
     char digest[65], struct tl_err *e)
 {
-	struct tl_model_writer *mw = tl_model_writer_new();
+	return tl_wordvec_write_as(w, meta, TL_DTYPE_F32, f, digest, e);
+}
+
+int
+tl_wordvec_write_as(const struct tl_wordvec *w, json_t *meta,
+    enum tl_dtype dtype, FILE *f, char digest[65], struct tl_err *e)
+{
+	struct tl_model_writer *mw = NULL;
+	struct tl_embed *v;
 	uint64_t vshape[2] = { w->n, w->dim }, oshape[1] = { w->n + 1 },
-	    bshape[1] = { w->nbytes };
+	    bshape[1] = { w->nbytes }, hshape[1];
+	uint16_t *half = NULL;
+	const uint64_t *table;
+	size_t nslots;
 	int rc = -1;
 
-	if (mw == NULL)
-		return tl_errf(e, "out of memory");
-	if (tl_model_writer_add(mw, "vectors", TL_DTYPE_F32, 2, vshape,
-	    w->vectors, e) == 0 && tl_model_writer_add(mw, "vocab.offsets",
+	if (dtype != TL_DTYPE_F32 && dtype != TL_DTYPE_F16)
+		return tl_errf(e, "vectors as %s: expected F32 or F16",
+		    tl_dtype_name(dtype));
+	/* the lookup table, stored so that loading need not build it */
+	if ((v = tl_embed_new(w->n, w->dim, w->offsets, w->bytes, w->nbytes,
+	    w->vectors, e)) == NULL)
+		return -1;
+	table = tl_embed_table(v, &nslots);
+	hshape[0] = nslots;
+	if (dtype == TL_DTYPE_F16 && (half = to_f16(w, e)) == NULL)
+		goto out;
+	if ((mw = tl_model_writer_new()) == NULL) {
+		tl_errf(e, "out of memory");
+		goto out;
+	}
+	if (tl_model_writer_add(mw, "vectors", dtype, 2, vshape, half ?
+	    (const void *)half : (const void *)w->vectors, e) == 0 &&
+	    tl_model_writer_add(mw, "vocab.offsets",
 	    TL_DTYPE_I64, 1, oshape, w->offsets, e) == 0 &&
 	    tl_model_writer_add(mw, "vocab.bytes", TL_DTYPE_U8, 1, bshape,
-	    w->bytes, e) == 0)
+	    w->bytes, e) == 0 && tl_model_writer_add(mw, "vocab.hash",
+	    TL_DTYPE_I64, 1, hshape, table, e) == 0)
 		rc = tl_model_writer_write(mw, meta, f, digest, e);
+out:
 	tl_model_writer_free(mw);
+	tl_embed_free(v);
+	free(half);
 	return rc;
 }
 

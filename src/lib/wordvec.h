@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "model.h"
 
 enum tl_wordvec_format {
 	TL_WORDVEC_GLOVE,
@@ -72,6 +73,13 @@ int	tl_wordvec_read(struct tl_wordvec *w, FILE *f,
  * filled in. */
 int	tl_wordvec_write(const struct tl_wordvec *w, json_t *meta, FILE *f,
 	    char digest[65], struct tl_err *e);
+
+/* As tl_wordvec_write, with the vectors stored as DTYPE: TL_DTYPE_F32, or
+ * TL_DTYPE_F16 (IEEE half, rounded to nearest even: half the size; a
+ * value beyond 65504 in magnitude is an error).  Both also store the
+ * vocabulary's lookup table as "vocab.hash" (see embed.h). */
+int	tl_wordvec_write_as(const struct tl_wordvec *w, json_t *meta,
+	    enum tl_dtype dtype, FILE *f, char digest[65], struct tl_err *e);
 
 /* A new description of the embedding model W: tl_meta_new("embedding",
  * TOOL) with dim, vocab_size, NAME, the general tokenizer and "source":

@@ -1,13 +1,13 @@
 /*
  * Unit tests of the embedding vocabulary and pooling: lookups (duplicates
  * keep the first row), the mean of known words, the checks on malformed
- * vocabularies, a model round trip through the model writer, and the load
- * time of a GloVe-sized vocabulary.
+ * vocabularies, a model round trip through the model writer, and a
+ * GloVe-sized vocabulary (its load time is measured in make bench, not
+ * asserted here).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "embed.h"
 #include "t.h"
@@ -229,9 +229,9 @@ test_model(void)
 	T_CHECK(strstr(e.msg, "vocab.offsets has 6 entries") != NULL);
 	tl_model_free(m);
 
-	T_CHECK((m = small_model("embedding", 0, "tweet")) != NULL);
+	T_CHECK((m = small_model("embedding", 0, "bpe")) != NULL);
 	T_CHECK(m != NULL && tl_embed_from_model(m, &e) == NULL);
-	T_CHECK(strstr(e.msg, "tweet") != NULL);
+	T_CHECK(strstr(e.msg, "'bpe'") != NULL);
 	tl_model_free(m);
 }
 
@@ -246,8 +246,6 @@ test_big(void)
 	float *x = calloc(n, sizeof(float));
 	struct tl_embed *v;
 	struct tl_err e;
-	struct timespec t0, t1;
-	double secs;
 
 	T_CHECK(o != NULL && b != NULL && x != NULL);
 	if (o == NULL || b == NULL || x == NULL)
@@ -257,11 +255,7 @@ test_big(void)
 		nb += (size_t)sprintf(b + nb, "w%zx", i * 2654435761u);
 		o[i + 1] = (int64_t)nb;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	v = tl_embed_new(n, 1, o, (uint8_t *)b, nb, x, &e);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec -
-	    t0.tv_nsec);
 	T_CHECK(v != NULL);
 	if (v != NULL)
 		for (size_t i = 0; i < n; i++)
@@ -269,8 +263,6 @@ test_big(void)
 			    (size_t)(o[i + 1] - o[i])) == (long)i;
 	T_CHECK(found == n);
 	T_CHECK(v != NULL && tl_embed_lookup(v, "w", 1) == -1);
-	fprintf(stderr, "test_big: %zu words indexed in %.3f s\n", n, secs);
-	T_CHECK(secs < 0.1);
 	tl_embed_free(v);
 	free(o);
 	free(b);

@@ -1,8 +1,9 @@
 /*
- * Unit tests of the general tokeniser.  The cases are data: each line of
- * tests/data/embed-tokens.tsv is an input, a TAB and the expected tokens
- * separated by spaces (both columns unescaped: \t \n \r \\ \xNN, \e for an
- * empty input).  A few cases that a table cannot hold well (a very long
+ * Unit tests of the tokeniser.  The cases are data: each line of
+ * tests/data/embed-tokens.tsv (the general mode) and
+ * tests/data/embed-tweet-tokens.tsv (the tweet mode) is an input, a TAB
+ * and the expected tokens separated by spaces (both columns unescaped:
+ * \t \n \r \\ \xNN, \e for an empty input).  A few cases that a table cannot hold well (a very long
  * token, reuse of the buffers, the model's tokenizer description) are
  * plain functions.
  */
@@ -76,8 +77,10 @@ join(const struct tl_tokens *t, char *out, size_t cap)
 	}
 }
 
-static void
-test_table(void)
+/* Run the cases of tests/data/FILE through a tokenizer of description
+ * SPEC; returns the number of cases. */
+static size_t
+run_table(const char *file, const json_t *spec)
 {
 	const char *top = getenv("TL_TOP");
 	char path[4096], *line = NULL, in[4096], want[4096], got[8192];
@@ -85,14 +88,16 @@ test_table(void)
 	ssize_t n;
 	unsigned lineno = 0;
 	struct tl_tokens t;
+	struct tl_err e;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/tests/data/embed-tokens.tsv",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s/tests/data/%s", top ? top : ".",
+	    file);
 	T_CHECK((f = fopen(path, "r")) != NULL);
 	if (f == NULL)
-		return;
+		return 0;
 	tl_tokens_init(&t);
+	T_CHECK(tl_tokens_configure(&t, spec, &e) == 0);
 	while ((n = getline(&line, &cap, f)) != -1) {
 		char *tab;
 		size_t inlen, wantlen;
@@ -120,9 +125,46 @@ test_table(void)
 		}
 		cases++;
 	}
-	T_CHECK(cases >= 40);
 	free(line);
 	fclose(f);
+	tl_tokens_free(&t);
+	return cases;
+}
+
+static void
+test_table(void)
+{
+	T_CHECK(run_table("embed-tokens.tsv", NULL) >= 40);
+}
+
+static void
+test_tweet_table(void)
+{
+	json_t *spec = tl_tokenizer_spec_mode(TL_TOK_TWEET);
+
+	T_CHECK(spec != NULL);
+	T_CHECK(run_table("embed-tweet-tokens.tsv", spec) >= 40);
+	json_decref(spec);
+}
+
+/* split_hashtags false keeps a hashtag one word. */
+static void
+test_tweet_nosplit(void)
+{
+	json_t *spec = json_pack("{s:s, s:b}", "mode", "tweet",
+	    "split_hashtags", 0);
+	struct tl_tokens t;
+	struct tl_err e;
+	char got[256];
+	const char *s = "#MondayMotivation #NBA_Finals";
+
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokens_configure(&t, spec, &e) == 0);
+	T_CHECK(tl_tokenize(&t, s, strlen(s)) == 5);
+	join(&t, got, sizeof(got));
+	T_CHECK(strcmp(got, "<hashtag> mondaymotivation <hashtag> nba finals")
+	    == 0);
+	json_decref(spec);
 	tl_tokens_free(&t);
 }
 
@@ -159,18 +201,60 @@ test_long(void)
 	free(s);
 }
 
+/* Long texts in the tweet mode: a shouted, elongated word of a million
+ * letters (ASCII and not), and a text of many markers, whose tokens
+ * outgrow the text. */
+static void
+test_tweet_long(void)
+{
+	size_t n = 1 << 20, len;
+	char *s = malloc(2 * n + 8);
+	json_t *tweet = tl_tokenizer_spec_mode(TL_TOK_TWEET);
+	struct tl_tokens t;
+	struct tl_err e;
+	const char *w;
+
+	T_CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokens_configure(&t, tweet, &e) == 0);
+	memset(s, 'A', n);
+	T_CHECK(tl_tokenize(&t, s, n) == 3);
+	w = tl_tokens_at(&t, 0, &len);
+	T_CHECK(len == 1 && w[0] == 'a');
+	w = tl_tokens_at(&t, 2, &len);
+	T_CHECK(len == 7 && strcmp(w, "<elong>") == 0);
+	for (size_t i = 0; i < n; i += 2)
+		memcpy(s + i, "\xc3\x89", 2);		/* É */
+	T_CHECK(tl_tokenize(&t, s, n) == 3);
+	w = tl_tokens_at(&t, 0, &len);
+	T_CHECK(len == 2 && memcmp(w, "\xc3\xa9", 2) == 0);
+	for (size_t i = 0; i + 3 <= n; i += 3)
+		memcpy(s + i, "#A ", 3);
+	T_CHECK(tl_tokenize(&t, s, n / 3 * 3) == (long)(n / 3 * 2));
+	w = tl_tokens_at(&t, t.n - 2, &len);
+	T_CHECK(strcmp(w, "<hashtag>") == 0);
+	tl_tokens_free(&t);
+	json_decref(tweet);
+	free(s);
+}
+
 /* Every byte value, alone and in the middle of a word: no crash, and the
  * output is valid UTF-8 made of non-empty tokens. */
 static void
 test_all_bytes(void)
 {
 	struct tl_tokens t;
+	struct tl_err e;
 	char s[8];
+	json_t *tweet = tl_tokenizer_spec_mode(TL_TOK_TWEET);
+	size_t len;
 
 	tl_tokens_init(&t);
-	for (int b = 0; b < 256; b++) {
-		size_t len;
-
+	for (int b = 0; b < 512; b++) {	/* general, then tweet */
+		if (b == 256)
+			T_CHECK(tl_tokens_configure(&t, tweet, &e) == 0);
 		memcpy(s, "ab", 2);
 		s[2] = (char)b;
 		memcpy(s + 3, "cd", 2);
@@ -180,6 +264,71 @@ test_all_bytes(void)
 			T_CHECK(len > 0);
 		}
 	}
+	json_decref(tweet);
+	tl_tokens_free(&t);
+}
+
+/* Whether the LEN bytes at S are valid UTF-8. */
+static int
+valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 :
+		    (u[i] & 0xF0) == 0xE0 ? 3 : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
+
+		if (k == 0 || i + k > len)
+			return 0;
+		for (size_t j = 1; j < k; j++)
+			if ((u[i + j] & 0xC0) != 0x80)
+				return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* Random texts made of the pieces the tweet rules look at, invalid bytes
+ * and wide characters: every token is non-empty valid UTF-8. */
+static void
+test_tweet_random(void)
+{
+	static const char *const pieces[] = { ":", ";", "=", "8", "-", "'",
+	    ")", "(", "]", "[", "D", "d", "P", "p", "x", "X", "/", "\\", "|",
+	    "<", "3", "#", "@", "_", "!", "?", ".", ",", "&amp;", "&lt;", "&",
+	    "http://", "www.", "a", "A", "o", "O", " ", "\t", "1", "0", "+",
+	    "\xff", "\xe2\x82", "\xc3\x89", "\xf0\x9f\x98\x82",
+	    "\xf0\x9f\x8f\xbd", "\xf0\x9f\x87\xba", "\xef\xb8\x8f",
+	    "\xe2\x80\x8d", "\xef\xac\x81", "\xc3\x9f", "'s", "n't" };
+	size_t np = sizeof(pieces) / sizeof(pieces[0]), len, tl;
+	json_t *tweet = tl_tokenizer_spec_mode(TL_TOK_TWEET);
+	struct tl_tokens t;
+	struct tl_err e;
+	char s[256];
+	unsigned seed = 12345;
+
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokens_configure(&t, tweet, &e) == 0);
+	for (int round = 0; round < 20000; round++) {
+		len = 0;
+		for (int k = 0; k < 30; k++) {
+			const char *p;
+
+			seed = seed * 1103515245 + 12345;
+			p = pieces[(seed >> 16) % np];
+			if (len + strlen(p) >= sizeof(s))
+				break;
+			memcpy(s + len, p, strlen(p));
+			len += strlen(p);
+		}
+		T_CHECK(tl_tokenize(&t, s, len) == (long)t.n);
+		for (size_t i = 0; i < t.n; i++) {
+			const char *w = tl_tokens_at(&t, i, &tl);
+
+			T_CHECK(tl > 0 && w[tl] == '\0' && valid_utf8(w, tl));
+		}
+	}
+	json_decref(tweet);
 	tl_tokens_free(&t);
 }
 
@@ -195,8 +344,20 @@ test_configure(void)
 	T_CHECK(tl_tokens_configure(&t, spec, &e) == 0);
 	T_CHECK(tl_tokens_configure(&t, NULL, &e) == 0);
 	bad = json_pack("{s:s}", "mode", "tweet");
+	T_CHECK(tl_tokens_configure(&t, bad, &e) == 0);
+	T_CHECK(t.mode == TL_TOK_TWEET && t.split_hashtags);
+	json_decref(bad);
+	bad = json_pack("{s:s}", "mode", "bpe");
 	T_CHECK(tl_tokens_configure(&t, bad, &e) == -1);
-	T_CHECK(strstr(e.msg, "tweet") != NULL);
+	T_CHECK(strstr(e.msg, "'bpe'") != NULL);
+	json_decref(bad);
+	bad = json_pack("{s:s, s:s}", "mode", "tweet", "split_hashtags", "y");
+	T_CHECK(tl_tokens_configure(&t, bad, &e) == -1);
+	json_decref(bad);
+	bad = tl_tokenizer_spec_mode(TL_TOK_TWEET);
+	T_CHECK(json_is_true(json_object_get(bad, "split_hashtags")));
+	T_CHECK(strcmp(json_string_value(json_object_get(bad, "mode")),
+	    "tweet") == 0);
 	json_decref(bad);
 	bad = json_pack("{s:s, s:b}", "mode", "general", "lowercase", 0);
 	T_CHECK(tl_tokens_configure(&t, bad, &e) == -1);
@@ -212,8 +373,12 @@ int
 main(void)
 {
 	T_RUN(test_table);
+	T_RUN(test_tweet_table);
+	T_RUN(test_tweet_nosplit);
 	T_RUN(test_long);
+	T_RUN(test_tweet_long);
 	T_RUN(test_all_bytes);
+	T_RUN(test_tweet_random);
 	T_RUN(test_configure);
 	return t_done();
 }

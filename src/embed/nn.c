@@ -1,0 +1,227 @@
+/*
+ * tl-embed nn: the nearest neighbours of words by cosine similarity, for
+ * inspecting a model.  The norms of all rows are computed once (n floats:
+ * no normalised copy of the n x d matrix is made); each query is then one
+ * cblas_sgemv per block of rows (F16 rows are widened a block at a time),
+ * the dot products divided by the norms, and the best K kept by insertion
+ * into a short sorted list.  Ties keep the earlier (more frequent) row.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "cli.h"
+#include "embed.h"
+#include "fmt.h"
+#include "tokenize.h"
+#include "tool.h"
+
+#define NN_BLOCK	4096	/* rows per sgemv */
+
+struct nn {
+	const struct tl_embed	*e;
+	size_t			 n, d, k;
+	float			*norm;	/* n */
+	float			*block;	/* NN_BLOCK x d: widened F16 rows */
+	float			*dot;	/* NN_BLOCK */
+	size_t			*best;	/* k rows, best first */
+	float			*bestc;	/* their cosines */
+	size_t			 nbest;
+};
+
+static void
+nn_usage(FILE *f)
+{
+	fprintf(f, "usage: tl-embed nn [-k K] [-m MODEL] WORD ...\n");
+}
+
+/* Rows [B, B + N) as a contiguous float matrix. */
+static const float *
+rows(struct nn *s, size_t b, size_t n)
+{
+	const float *v = tl_embed_vector(s->e, b);
+
+	if (v != NULL)
+		return v;
+	for (size_t i = 0; i < n; i++)
+		tl_embed_row(s->e, b + i, s->block + i * s->d);
+	return s->block;
+}
+
+static void
+compute_norms(struct nn *s)
+{
+	for (size_t b = 0; b < s->n; b += NN_BLOCK) {
+		size_t m = s->n - b < NN_BLOCK ? s->n - b : NN_BLOCK;
+		const float *x = rows(s, b, m);
+
+		for (size_t i = 0; i < m; i++)
+			s->norm[b + i] = cblas_snrm2((int)s->d, x + i * s->d,
+			    1);
+	}
+}
+
+/* Offer row R with cosine C to the best list. */
+static void
+offer(struct nn *s, size_t r, float c)
+{
+	size_t i;
+
+	if (s->nbest == s->k && !(c > s->bestc[s->k - 1]))
+		return;
+	i = s->nbest < s->k ? s->nbest++ : s->k - 1;
+	for (; i > 0 && c > s->bestc[i - 1]; i--) {
+		s->best[i] = s->best[i - 1];
+		s->bestc[i] = s->bestc[i - 1];
+	}
+	s->best[i] = r;
+	s->bestc[i] = c;
+}
+
+/* The K rows nearest row Q (Q itself left out) into s->best. */
+static void
+search(struct nn *s, size_t q, const float *qv)
+{
+	float qn = s->norm[q];
+
+	s->nbest = 0;
+	for (size_t b = 0; b < s->n; b += NN_BLOCK) {
+		size_t m = s->n - b < NN_BLOCK ? s->n - b : NN_BLOCK;
+		const float *x = rows(s, b, m);
+
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)s->d,
+		    1.0f, x, (int)s->d, qv, 1, 0.0f, s->dot, 1);
+		for (size_t i = 0; i < m; i++) {
+			float den = qn * s->norm[b + i];
+
+			if (b + i != q)
+				offer(s, b + i, den > 0 ? s->dot[i] / den : 0);
+		}
+	}
+}
+
+/* The row of WORD: as given, else as the model's tokenizer makes it
+ * (lower-cased, normalised) when that is one token; -1 when unknown. */
+static long
+find(const struct tl_embed *e, struct tl_tokens *tok, const char *word)
+{
+	long r = tl_embed_lookup(e, word, strlen(word));
+	size_t len;
+	const char *t;
+
+	if (r >= 0)
+		return r;
+	if (tl_tokenize(tok, word, strlen(word)) != 1)
+		return -1;
+	t = tl_tokens_at(tok, 0, &len);
+	return tl_embed_lookup(e, t, len);
+}
+
+static void
+print_word(const struct tl_embed *e, size_t r)
+{
+	size_t len;
+	const char *w = tl_embed_word(e, r, &len);
+
+	fwrite(w, 1, len, stdout);
+}
+
+int
+embed_nn_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "model", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct nn s = { 0 };
+	struct tl_tokens tok;
+	struct tl_err e;
+	struct tl_embed *emb;
+	const char *model = NULL;
+	char buf[4096], num[TL_FMT_FLOAT_MAX + 1];
+	long *q;
+	int ch;
+
+	s.k = 10;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hk:m:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			nn_usage(stdout);
+			tl_stdout_close();
+			exit(TL_EXIT_OK);
+		case 'k':
+			s.k = (size_t)tl_arg_int("-k", optarg, 1, 1000000);
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		default:
+			embed_bad_option(argv, ch);
+		}
+	if (optind == argc)
+		tl_usage_error("nn: no word given");
+	if (model == NULL && (model = embed_default_model(buf, sizeof(buf)))
+	    == NULL)
+		tl_die("no model: give one with -m (or set TL_MODEL)");
+	if ((emb = tl_embed_load(model, &e)) == NULL)
+		tl_die_err(model, &e);
+	tl_tokens_init(&tok);
+	if (tl_tokens_configure(&tok, tl_embed_tokenizer(emb), &e) == -1)
+		tl_die_err(model, &e);
+	s.e = emb;
+	s.n = tl_embed_size(emb);
+	s.d = tl_embed_dim(emb);
+	if (s.k > s.n - 1)
+		s.k = s.n > 1 ? s.n - 1 : 1;
+	if ((q = calloc((size_t)(argc - optind), sizeof(*q))) == NULL)
+		tl_die("out of memory");
+	/* every word is checked before any output */
+	for (int i = optind; i < argc; i++)
+		if ((q[i - optind] = find(emb, &tok, argv[i])) < 0)
+			tl_die("%s: unknown word '%s'", model, argv[i]);
+	s.norm = malloc(s.n * sizeof(*s.norm));
+	s.block = tl_embed_is_f16(emb) ? malloc(NN_BLOCK * s.d *
+	    sizeof(float)) : NULL;
+	s.dot = malloc(NN_BLOCK * sizeof(*s.dot));
+	s.best = malloc(s.k * sizeof(*s.best));
+	s.bestc = malloc(s.k * sizeof(*s.bestc));
+	if (s.norm == NULL || s.dot == NULL || s.best == NULL ||
+	    s.bestc == NULL || (tl_embed_is_f16(emb) && s.block == NULL))
+		tl_die("out of memory");
+	compute_norms(&s);
+	for (int i = optind; i < argc; i++) {
+		float *qv = malloc(s.d * sizeof(float));
+		const float *x;
+
+		if (qv == NULL)
+			tl_die("out of memory");
+		x = tl_embed_row(emb, (size_t)q[i - optind], qv);
+		if (x != qv)
+			memcpy(qv, x, s.d * sizeof(float));
+		search(&s, (size_t)q[i - optind], qv);
+		for (size_t j = 0; j < s.nbest && s.n > 1; j++) {
+			*tl_fmt_float(num, s.bestc[j]) = '\0';
+			fputs(argv[i], stdout);
+			putchar('\t');
+			print_word(emb, s.best[j]);
+			printf("\t%s\n", num);
+		}
+		free(qv);
+	}
+	free(q);
+	free(s.norm);
+	free(s.block);
+	free(s.dot);
+	free(s.best);
+	free(s.bestc);
+	tl_tokens_free(&tok);
+	tl_embed_free(emb);
+	tl_stdout_close();
+	return TL_EXIT_OK;
+}
