@@ -26,8 +26,9 @@ sort -t "$(printf '\t')" -k1,1 "$ex/tweets.tsv" | join -t "$(printf '\t')" -v1 -
 tl-embed -v --tsv sentiment-train.tsv >sentiment-train.vec
 echo "$(wc -l <sentiment-train.tsv) tweets -> sentiment-train.vec"
 
-step "party B: train the sentiment model"
-tl-train -C 1 -o sentiment.tlm sentiment-train.vec
+step "party B: train the sentiment model, choosing C by 5-fold cross-validation"
+tl-train -C 0.01,0.1,1,10,100 --cv 5 -o sentiment.tlm sentiment-train.vec 2>&1 |
+    grep -v ' fold [0-9]'
 
 step "party B: check it on the 150 tweets it never saw (their sentiment labels)"
 sort -t "$(printf '\t')" -k1,1 "$ex/tweets.tsv" | join -t "$(printf '\t')" - campaign.ids \
@@ -43,11 +44,13 @@ head -n 101 campaign-stacked.vec >c-train.vec
 tail -n 50 campaign-stacked.vec >c-test.vec
 
 step "party C: train the campaign model on 100 labels, test on 50"
-tl-train -C 1 -o campaign.tlm c-train.vec
+tl-train -C 0.01,0.1,1,10,100 --cv 5 -o campaign.tlm c-train.vec 2>&1 |
+    grep -v ' fold [0-9]'
 tl-predict -m campaign.tlm --eval c-test.vec
 
 step "party C, for comparison: the same 100 labels without B's model"
-head -n 101 campaign.vec | tl-train -q -C 1 -o campaign-plain.tlm
+head -n 101 campaign.vec |
+    tl-train -q -C 0.01,0.1,1,10,100 --cv 5 -o campaign-plain.tlm
 tail -n 50 campaign.vec | tl-predict -m campaign-plain.tlm --eval
 
 step "party C: score new raw tweets (examples/new-tweets.txt)"
