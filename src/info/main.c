@@ -5,7 +5,8 @@
  * tensors, so that `tl-info m.tlm | jq .classes` works.  --digest prints
  * sha256sum(1) lines and --tensors a tab-separated table of the tensors.
  * Every MODEL is fully validated by tl_model_load; a bad one is reported,
- * sets the exit status, and the run goes on with the next.
+ * sets the exit status, and the run goes on with the next.  --tree and
+ * --verify follow one model's lineage (lineage.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,18 +14,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "info.h"
 #include "io.h"
 #include "model.h"
 
-enum mode { MODE_JSON, MODE_DIGEST, MODE_TENSORS };
+enum mode { MODE_JSON, MODE_DIGEST, MODE_TENSORS, MODE_TREE, MODE_VERIFY };
 
 /* Long options only: values outside the range of option characters. */
-enum { OPT_DIGEST = 256, OPT_TENSORS, OPT_VERSION };
+enum { OPT_DIGEST = 256, OPT_TENSORS, OPT_TREE, OPT_VERIFY, OPT_VERSION };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tl-info [--digest | --tensors] [MODEL ...]\n");
+	fprintf(f, "usage: tl-info [--digest | --tensors] [MODEL ...]\n"
+	    "       tl-info --tree MODEL [PARENT ...]\n"
+	    "       tl-info --verify MODEL PARENT ...\n");
 }
 
 static _Noreturn void
@@ -34,14 +38,19 @@ help(void)
 	printf("Print a tl model's description, digest and tensors as JSON.\n"
 	    "  --digest   print \"SHA256  MODEL\" lines, as sha256sum does\n"
 	    "  --tensors  print NAME, DTYPE, SHAPE and BYTES of each tensor\n"
+	    "  --tree     print MODEL's lineage as a tree, finding parents "
+	    "among the\n"
+	    "             PARENTs and the *.tlm files next to MODEL\n"
+	    "  --verify   check that each PARENT is in MODEL's lineage and that "
+	    "the\n"
+	    "             lineages agree; exit 1 on a mismatch\n"
 	    "  -h, --help, --version\n");
 	tl_stdout_close();
 	exit(TL_EXIT_OK);
 }
 
-/* Report E about PATH like tl_die_err, without exiting. */
-static void
-warn_err(const char *path, const struct tl_err *e)
+void
+info_warn_err(const char *path, const struct tl_err *e)
 {
 	const char *name = tl_infile_name(path);
 
@@ -163,7 +172,7 @@ info(const char *path, enum mode mode, int prefix)
 
 	tl_err_clear(&e);
 	if ((m = tl_model_load(path, &e)) == NULL) {
-		warn_err(path, &e);
+		info_warn_err(path, &e);
 		return -1;
 	}
 	switch (mode) {
@@ -175,6 +184,8 @@ info(const char *path, enum mode mode, int prefix)
 	case MODE_TENSORS:
 		print_tensors(m, path, prefix);
 		break;
+	case MODE_TREE:		/* handled by lineage.c */
+	case MODE_VERIFY:
 	case MODE_JSON:
 		if ((o = info_json(m)) == NULL)
 			goto oom;
@@ -208,6 +219,8 @@ main(int argc, char *argv[])
 		{ "digest",	no_argument,	NULL,	OPT_DIGEST },
 		{ "help",	no_argument,	NULL,	'h' },
 		{ "tensors",	no_argument,	NULL,	OPT_TENSORS },
+		{ "tree",	no_argument,	NULL,	OPT_TREE },
+		{ "verify",	no_argument,	NULL,	OPT_VERIFY },
 		{ "version",	no_argument,	NULL,	OPT_VERSION },
 		{ NULL,		0,		NULL,	0 }
 	};
@@ -220,10 +233,14 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_DIGEST:
 		case OPT_TENSORS:
+		case OPT_TREE:
+		case OPT_VERIFY:
 			if (mode != MODE_JSON)
-				tl_usage_error("--digest and --tensors "
-				    "exclude each other");
-			mode = ch == OPT_DIGEST ? MODE_DIGEST : MODE_TENSORS;
+				tl_usage_error("--digest, --tensors, --tree and "
+				    "--verify exclude each other");
+			mode = ch == OPT_DIGEST ? MODE_DIGEST :
+			    ch == OPT_TENSORS ? MODE_TENSORS :
+			    ch == OPT_TREE ? MODE_TREE : MODE_VERIFY;
 			break;
 		case 'h':
 			help();
@@ -235,6 +252,16 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (mode == MODE_TREE || mode == MODE_VERIFY) {
+		if (argc < (mode == MODE_TREE ? 1 : 2))
+			tl_usage_error(mode == MODE_TREE ? "--tree needs a "
+			    "MODEL" : "--verify needs a MODEL and its PARENTs");
+		status = mode == MODE_TREE ?
+		    lineage_tree(argv[0], argv + 1, argc - 1) :
+		    lineage_verify(argv[0], argv + 1, argc - 1);
+		tl_stdout_close();
+		return status;
+	}
 
 	if (argc == 0 && info(NULL, mode, 0) == -1)
 		status = TL_EXIT_FAIL;

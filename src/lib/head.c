@@ -4,12 +4,14 @@
 
 #include "head.h"
 #include "linear.h"
+#include "mlp.h"
 
 struct tl_head {
 	char			 kind[32];
 	enum tl_head_output	 output;
 	char			 input_model[65];
 	struct tl_linear	 lin;		/* softmax, logistic, ridge */
+	struct tl_mlp		 mlp;		/* mlp (mlp.p != NULL) */
 };
 
 /* The description's input.model, when it is a digest. */
@@ -46,6 +48,12 @@ tl_head_load(struct tl_model *m, struct tl_err *e)
 			    TL_HEAD_SCORES : TL_HEAD_PROBA;
 			return h;
 		}
+	} else if (strcmp(kind, "mlp") == 0) {
+		if (tl_mlp_load(m, &h->mlp, e) == 0) {
+			h->output = h->mlp.regression ? TL_HEAD_VALUES :
+			    TL_HEAD_PROBA;
+			return h;
+		}
 	} else
 		tl_errf(e, "not a classifier or regressor (kind \"%s\")",
 		    kind);
@@ -62,19 +70,19 @@ tl_head_kind(const struct tl_head *h)
 size_t
 tl_head_in_dim(const struct tl_head *h)
 {
-	return h->lin.d;
+	return h->mlp.p != NULL ? h->mlp.d : h->lin.d;
 }
 
 size_t
 tl_head_out_dim(const struct tl_head *h)
 {
-	return h->lin.k;
+	return h->mlp.p != NULL ? h->mlp.k : h->lin.k;
 }
 
 char *const *
 tl_head_names(const struct tl_head *h)
 {
-	return h->lin.classes;
+	return h->mlp.p != NULL ? h->mlp.classes : h->lin.classes;
 }
 
 enum tl_head_output
@@ -92,7 +100,10 @@ tl_head_input_model(const struct tl_head *h)
 void
 tl_head_apply(const struct tl_head *h, const float *x, size_t n, float *out)
 {
-	tl_linear_proba(&h->lin, x, n, out);
+	if (h->mlp.p != NULL)
+		tl_mlp_apply(&h->mlp, x, n, out);
+	else
+		tl_linear_proba(&h->lin, x, n, out);
 }
 
 void
@@ -101,5 +112,6 @@ tl_head_free(struct tl_head *h)
 	if (h == NULL)
 		return;
 	tl_linear_free(&h->lin);
+	tl_mlp_free(&h->mlp);
 	free(h);
 }

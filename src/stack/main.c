@@ -1,12 +1,16 @@
 /*
  * tl-stack: feature stacking, the hand-over point between parties.  For
  * every input record it appends the outputs (class probabilities, or
- * regression values) of each model given with -m to the record's own components, keeping id and
+ * regression values) of each model given with -m to the record's own
+ * components (or, with --only, writes just those outputs), keeping id and
  * label, so that a sentiment model's outputs become features of the next
- * layer.  Streams in blocks, one sgemm per model per block, in constant
- * memory.
+ * layer.  The header names each appended column NAME:CLASS, NAME being
+ * the model file's base name without ".tlm" or the one given as -m
+ * NAME=FILE, so that columns from several models stay apart.  Streams in
+ * blocks, one sgemm per model per block, in constant memory.
  */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +24,11 @@
 #define BLOCK_ROWS 4096
 #define MAX_MODELS 64
 
+#define MAX_PREFIX 256
+
 struct stage {
 	const char	*path;
+	char		 prefix[MAX_PREFIX];	/* of its column names */
 	struct tl_head	*head;
 	char		 digest[65];
 };
@@ -30,36 +37,82 @@ struct stack {
 	struct stage	 stage[MAX_MODELS];
 	size_t		 nstage;
 	size_t		 dim_in;	/* components of each input record */
-	size_t		 dim_out;	/* dim_in + every model's classes */
+	size_t		 dim_keep;	/* of those, written: dim_in or 0 */
+	size_t		 dim_out;	/* dim_keep + every model's classes */
 	struct tl_vechdr hdr;		/* of the output */
 	struct tl_vecwriter *w;
 	float		*out;		/* BLOCK_ROWS x dim_out */
 	float		*proba;		/* BLOCK_ROWS x largest k */
 	FILE		*f;		/* where the stream goes */
-	int		 binary, no_header;
+	int		 binary, no_header, only;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: tl-stack [--binary] [--no-header] -m MODEL [-m MODEL ...] "
-	    "[-o FILE] [FILE ...]\n"
+	    "usage: tl-stack [--binary] [--no-header] [--only] -m [NAME=]MODEL "
+	    "[-m [NAME=]MODEL ...]\n"
+	    "                [-o FILE] [FILE ...]\n"
 	    "Append each model's class probabilities to every input vector.\n"
-	    "  -m, --model MODEL  a classifier to apply (repeatable, in order)\n"
+	    "  -m, --model [NAME=]MODEL  a classifier to apply (repeatable, in "
+	    "order);\n"
+	    "                     its columns are named NAME:CLASS (NAME: the "
+	    "file's\n"
+	    "                     base name without .tlm by default)\n"
 	    "  -o, --output FILE  write the stream to FILE (atomically)\n"
 	    "      --binary       write the binary vector stream\n"
 	    "      --no-header    write no header line (text form)\n"
+	    "      --only         write only the models' outputs, not the "
+	    "input's\n"
 	    "  -h, --help         this help;  --version  the version\n");
 }
 
+/* Split ARG, "[NAME=]FILE", into S's path and column-name prefix.  It is
+ * NAME=FILE when the text before the first '=' is not empty and holds no
+ * '/' (so "./a=b.tlm" names a file whose name holds '='); the default
+ * prefix is FILE's base name without a ".tlm" suffix. */
 static void
-load_stage(struct stage *s, const char *path)
+parse_stage(struct stage *s, const char *arg)
 {
+	const char *eq = strchr(arg, '='), *slash = strchr(arg, '/');
+	char tmp[4096], *base;
+	size_t n;
+
+	if (eq != NULL && eq != arg && (slash == NULL || slash > eq)) {
+		n = (size_t)(eq - arg);
+		if (n >= sizeof(s->prefix))
+			tl_usage_error("model name '%.*s...' is too long",
+			    20, arg);
+		memcpy(s->prefix, arg, n);
+		s->prefix[n] = '\0';
+		s->path = eq + 1;
+		if (*s->path == '\0')
+			tl_usage_error("-m %s: no model file after '='", arg);
+		return;
+	}
+	s->path = arg;
+	if (strlen(arg) >= sizeof(tmp))
+		tl_usage_error("model path too long");
+	memcpy(tmp, arg, strlen(arg) + 1);
+	base = basename(tmp);
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".tlm") == 0)
+		base[n -= 4] = '\0';
+	if (n >= sizeof(s->prefix))
+		tl_usage_error("model name '%.20s...' is too long: choose "
+		    "one with -m NAME=FILE", base);
+	memcpy(s->prefix, base, n + 1);
+}
+
+/* Load S's model from S->path. */
+static void
+load_stage(struct stage *s)
+{
+	const char *path = s->path;
 	struct tl_err e;
 	struct tl_model *m;
 
-	s->path = path;
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
 	if ((s->head = tl_head_load(m, &e)) == NULL)
@@ -70,31 +123,49 @@ load_stage(struct stage *s, const char *path)
 	tl_model_free(m);
 }
 
-/* Output header: the input's names (blank where unnamed) then each
- * model's class names; the embedding digest carries over and each model's
- * digest is recorded as stacked. */
+/* A new string "PREFIX:NAME". */
+static char *
+join_name(const char *prefix, const char *name)
+{
+	size_t n = strlen(prefix) + strlen(name) + 2;
+	char *s;
+
+	if ((s = malloc(n)) == NULL)
+		tl_die("out of memory");
+	snprintf(s, n, "%s:%s", prefix, name);
+	return s;
+}
+
+/* Output header: the input's names (blank where unnamed; none with
+ * --only) then each model's class names as PREFIX:CLASS; the embedding
+ * digest carries over and each model's digest is recorded as stacked. */
 static void
 make_header(struct stack *st, const struct tl_vechdr *in)
 {
 	struct tl_err e;
-	const char **names;
-	size_t i, j, at = 0;
+	char **names;
+	size_t i, j, at = 0, nown;
 
 	if ((names = calloc(st->dim_out, sizeof(*names))) == NULL)
 		tl_die("out of memory");
-	for (i = 0; i < st->dim_in; i++)
+	for (i = 0; i < st->dim_keep; i++)
 		names[at++] = in->names != NULL ? in->names[i] : "";
+	nown = at;
 	for (i = 0; i < st->nstage; i++)
 		for (j = 0; j < tl_head_out_dim(st->stage[i].head); j++)
-			names[at++] = tl_head_names(st->stage[i].head)[j];
+			names[at++] = join_name(st->stage[i].prefix,
+			    tl_head_names(st->stage[i].head)[j]);
 	tl_vechdr_init(&st->hdr);
 	if (tl_vechdr_copy(&st->hdr, in, &e) == -1 ||
-	    tl_vechdr_set_names(&st->hdr, st->dim_out, names, &e) == -1)
+	    tl_vechdr_set_names(&st->hdr, st->dim_out,
+	    (const char *const *)names, &e) == -1)
 		tl_die_err(NULL, &e);
 	for (i = 0; i < st->nstage; i++)
 		if (tl_vechdr_add_stacked(&st->hdr, st->stage[i].digest,
 		    &e) == -1)
 			tl_die_err(NULL, &e);
+	for (i = nown; i < st->dim_out; i++)
+		free(names[i]);
 	free(names);
 }
 
@@ -117,7 +188,8 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 
 	check_dim(st, name, in->dim);
 	st->dim_in = in->dim;
-	st->dim_out = in->dim;
+	st->dim_keep = st->only ? 0 : in->dim;
+	st->dim_out = st->dim_keep;
 	for (size_t i = 0; i < st->nstage; i++) {
 		size_t k = tl_head_out_dim(st->stage[i].head);
 
@@ -140,13 +212,13 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
     int binary)
 {
 	struct stack *st = ctx;
-	size_t r, i, at = st->dim_in;
+	size_t r, i, at = st->dim_keep;
 
 	(void)name;	/* records were checked by the reader */
 	(void)binary;
 	struct tl_err e;
 
-	for (r = 0; r < b->n; r++)
+	for (r = 0; r < b->n && st->dim_keep > 0; r++)
 		memcpy(st->out + r * st->dim_out, b->x + r * b->dim,
 		    sizeof(float) * b->dim);
 	for (i = 0; i < st->nstage; i++) {
@@ -185,13 +257,14 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "model",	required_argument,	NULL, 'm' },
 		{ "no-header",	no_argument,		NULL, 'H' },
+		{ "only",	no_argument,		NULL, 'O' },
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	static struct stack st;
 	const char *models[MAX_MODELS], *output = NULL;
-	int ch, binary = 0, no_header = 0;
+	int ch, binary = 0, no_header = 0, only = 0;
 	size_t nmodels = 0;
 	struct tl_outfile out;
 	struct tl_err e;
@@ -214,6 +287,9 @@ main(int argc, char *argv[])
 				tl_usage_error("at most %d models", MAX_MODELS);
 			models[nmodels++] = optarg;
 			break;
+		case 'O':
+			only = 1;
+			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -226,12 +302,15 @@ main(int argc, char *argv[])
 	if (nmodels == 0)
 		tl_usage_error("no model: give at least one -m MODEL");
 	for (size_t k = 0; k < nmodels; k++)
-		load_stage(&st.stage[st.nstage++], models[k]);
+		parse_stage(&st.stage[k], models[k]);
+	for (size_t k = 0; k < nmodels; k++)
+		load_stage(&st.stage[st.nstage++]);
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(output, &e);
 	st.f = out.f;
 	st.binary = binary;
 	st.no_header = no_header;
+	st.only = only;
 	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
 	    &(struct tl_cli_streams){ on_header, on_block, &st });
 	if (st.w != NULL && tl_vecwriter_flush(st.w, &e) == -1)

@@ -35,6 +35,8 @@ enum {
 /* Everything the options say. */
 struct opts {
 	struct tl_linear_opts lo;
+	struct tl_mlp_opts mo;	/* -t mlp */
+	int	  mlp, mlp_opts;	/* -t mlp; an mlp option was given */
 	double	  C[MAX_C];	/* -C values */
 	size_t	  nC;
 	size_t	  folds;	/* --cv K, 0: none */
@@ -59,7 +61,12 @@ usage(FILE *f)
 	    "[-o MODEL]\n"
 	    "                [--oof FILE] [--seed N] [--standardize] "
 	    "[-t KIND] [--tol T]\n"
-	    "                [--weights FILE] [FILE ...]\n");
+	    "                [--weights FILE] [FILE ...]\n"
+	    "       tl-train -t mlp [--batch N] [--dropout P] [--epochs N] "
+	    "[--hidden N[,M]]\n"
+	    "                [--lr R] [--patience N] [--regression] "
+	    "[--val-fraction F]\n"
+	    "                [common options] [FILE ...]\n");
 }
 
 static _Noreturn void
@@ -73,7 +80,7 @@ help(void)
 	    "  -q, --quiet           no summary on stderr\n"
 	    "  -t, --type KIND       softmax (default), logistic "
 	    "(one-vs-rest, multi-label)\n"
-	    "                        or ridge (numeric labels)\n"
+	    "                        ridge (numeric labels) or mlp (below)\n"
 	    "      --class-weight balanced  weight classes by n / (K n_class)\n"
 	    "      --cv K            K-fold cross-validation; picks the best "
 	    "C of a list\n"
@@ -89,6 +96,18 @@ help(void)
 	    "      --tol T           stop when the gradient of the mean loss "
 	    "is below T (1e-8)\n"
 	    "      --weights FILE    one weight per record, one per line\n"
+	    "  -t mlp: a network of ReLU layers trained by Adam\n"
+	    "      --batch N         rows per mini-batch (64)\n"
+	    "      --dropout P       drop hidden units with probability P "
+	    "(0)\n"
+	    "      --epochs N        passes over the rows at most (200)\n"
+	    "      --hidden N[,M]    one or two hidden layers' widths (100)\n"
+	    "      --lr R            Adam's learning rate (0.001)\n"
+	    "      --patience N      stop after N epochs without a better "
+	    "held-out loss (10)\n"
+	    "      --regression      numeric labels, a linear output\n"
+	    "      --val-fraction F  rows held out for early stopping "
+	    "(0.1)\n"
 	    "  -h, --help, --version\n");
 	tl_stdout_close();
 	exit(TL_EXIT_OK);
@@ -123,19 +142,27 @@ static void
 parse_args(int argc, char *argv[], struct opts *op)
 {
 	static const struct option longopts[] = {
+		{ "batch",	required_argument,	NULL, MLP_OPT_BATCH },
 		{ "class-weight", required_argument,	NULL, OPT_CLASS_WEIGHT },
 		{ "cv",		required_argument,	NULL, OPT_CV },
+		{ "dropout",	required_argument,	NULL, MLP_OPT_DROPOUT },
+		{ "epochs",	required_argument,	NULL, MLP_OPT_EPOCHS },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "hidden",	required_argument,	NULL, MLP_OPT_HIDDEN },
 		{ "init",	required_argument,	NULL, OPT_INIT },
 		{ "l2-to-init",	no_argument,		NULL, OPT_L2_TO_INIT },
+		{ "lr",		required_argument,	NULL, MLP_OPT_LR },
 		{ "max-iter",	required_argument,	NULL, OPT_MAX_ITER },
 		{ "oof",	required_argument,	NULL, OPT_OOF },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "patience",	required_argument,	NULL, MLP_OPT_PATIENCE },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "regression",	no_argument,		NULL, MLP_OPT_REGRESSION },
 		{ "seed",	required_argument,	NULL, OPT_SEED },
 		{ "standardize", no_argument,		NULL, OPT_STANDARDIZE },
 		{ "tol",	required_argument,	NULL, OPT_TOL },
 		{ "type",	required_argument,	NULL, 't' },
+		{ "val-fraction", required_argument,	NULL, MLP_OPT_VAL_FRACTION },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ "weights",	required_argument,	NULL, OPT_WEIGHTS },
 		{ NULL,		0,			NULL, 0 }
@@ -156,9 +183,11 @@ parse_args(int argc, char *argv[], struct opts *op)
 			op->quiet = 1;
 			break;
 		case 't':
+			if ((op->mlp = strcmp(optarg, "mlp") == 0))
+				break;
 			if ((kind = tl_linear_kind_parse(optarg)) < 0)
 				tl_usage_error("-t: unknown model type \"%s\" "
-				    "(softmax, logistic, ridge)", optarg);
+				    "(softmax, logistic, ridge, mlp)", optarg);
 			op->lo.kind = kind;
 			break;
 		case OPT_CLASS_WEIGHT:
@@ -195,6 +224,12 @@ parse_args(int argc, char *argv[], struct opts *op)
 		case OPT_TOL:
 			op->lo.tol = tl_arg_double("--tol", optarg, 0, 1);
 			break;
+		case MLP_OPT_BATCH: case MLP_OPT_DROPOUT: case MLP_OPT_EPOCHS:
+		case MLP_OPT_HIDDEN: case MLP_OPT_LR: case MLP_OPT_PATIENCE:
+		case MLP_OPT_REGRESSION: case MLP_OPT_VAL_FRACTION:
+			mlp_option(&op->mo, ch, optarg);
+			op->mlp_opts = 1;
+			break;
 		case OPT_VERSION:
 			tl_print_version();
 		case OPT_WEIGHTS:
@@ -213,6 +248,16 @@ parse_args(int argc, char *argv[], struct opts *op)
 	    (op->output == NULL || strcmp(op->output, "-") == 0))
 		tl_usage_error("--oof -: standard output already takes the "
 		    "model; give -o MODEL");
+	if (op->mlp_opts && !op->mlp)
+		tl_usage_error("--batch, --dropout, --epochs, --hidden, --lr, "
+		    "--patience, --regression and --val-fraction need -t mlp");
+	if (op->mlp && op->init != NULL)
+		tl_usage_error("-t mlp: --init is not supported");
+	if (op->mlp && op->mo.regression && op->lo.balanced)
+		tl_usage_error("--class-weight: --regression has no classes");
+	if (op->mlp)	/* the labels' checks and targets */
+		op->lo.kind = op->mo.regression ? TL_LINEAR_RIDGE :
+		    TL_LINEAR_SOFTMAX;
 	if (op->lo.l2_to_init && op->init == NULL)
 		tl_usage_error("--l2-to-init needs --init MODEL");
 	if (op->lo.balanced && op->lo.kind == TL_LINEAR_RIDGE)
@@ -409,14 +454,18 @@ save(const struct opts *op, const struct tl_linear *lin,
     struct tl_outfile *out)
 {
 	const char *oname = op->output != NULL ? op->output : "stdout";
-	char digest[65];
+	char digest[65], data[65];
 	struct tl_err e;
 	json_t *meta;
 
 	meta = tl_linear_meta(lin, &op->lo, rep, r->hdr.model, r->hdr.stacked,
 	    r->hdr.nstacked);
+	rows_digest(r, data);
+	/* what the model was trained on, for tl-info --tree and --verify */
 	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
-	    "cross_validation", cv) != 0))
+	    "cross_validation", cv) != 0) ||
+	    json_object_set_new(json_object_get(meta, "training"),
+	    "data_sha256", json_string(data)) != 0)
 		tl_die("out of memory");
 	if (tl_linear_save(lin, meta, out->f, digest, &e) == -1) {
 		json_decref(meta);
@@ -446,6 +495,7 @@ main(int argc, char *argv[])
 
 	tl_cli_init("tl-train");
 	tl_linear_opts_init(&op.lo);
+	tl_mlp_opts_init(&op.mo);
 	op.C[0] = 1;
 	op.nC = 1;
 	parse_args(argc, argv, &op);
@@ -478,6 +528,24 @@ main(int argc, char *argv[])
 	if (op.oof != NULL && (oof = malloc(r.n * t.k * sizeof(float))) ==
 	    NULL)
 		tl_die("out of memory");
+	if (op.mlp) {
+		op.mo.C = op.lo.C;
+		op.mo.seed = op.seed;
+		op.mo.balanced = op.lo.balanced;
+		op.mo.standardize = op.lo.standardize;
+		if (op.folds > 0)
+			cv = mlp_cross_validate(&op.mo, op.C, op.nC, op.folds,
+			    &D, &t, oof, op.quiet);
+		train_mlp(&op.mo, &r, &t, sw, cv, op.quiet, &out, op.output);
+		if (oof != NULL)
+			write_oof(op.oof, &r, &t, oof);
+		targets_free(&t);
+		rows_free(&r);
+		free(sw);
+		free(oof);
+		tl_stdout_close();
+		return TL_EXIT_OK;
+	}
 	if (op.folds > 0)
 		cv = cross_validate(&op, &D, &t, oof);
 	fit(&op, &D, &t, &lin, &rep);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "io.h"
 #include "train.h"
@@ -324,4 +326,34 @@ rows_free(struct rows *r)
 	free(r->label);
 	free(r->id);
 	free(r->text);
+}
+
+void
+rows_digest(const struct rows *r, char out[65])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c;
+	int ok;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		tl_die("out of memory");
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < r->n; i++) {
+		const char *l = rows_label(r, i);
+
+		/* the label with its NUL, then the values (little-endian) */
+		ok = EVP_DigestUpdate(c, l, strlen(l) + 1) &&
+		    EVP_DigestUpdate(c, r->x + i * r->dim,
+		    r->dim * sizeof(float));
+	}
+	if (!ok || !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32)
+		tl_die("cannot compute the SHA-256 of the training data");
+	EVP_MD_CTX_free(c);
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[2 * i] = hexd[md[i] >> 4];
+		out[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out[64] = '\0';
 }

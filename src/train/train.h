@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
+#include "io.h"
 #include "linear.h"
+#include "mlp.h"
 #include "vecstream.h"
 
 /* Every record read so far. */
@@ -57,6 +59,40 @@ void	targets_free(struct targets *t);
  * dies on a malformed or negative number or a count other than N. */
 double	*weights_read(const char *path, size_t n);
 
+/* The hex SHA-256 of R's training data into OUT: for each row in the
+ * order read, its label and a NUL byte, then its dim values as
+ * little-endian float32.  Dies when out of memory. */
+void	rows_digest(const struct rows *r, char out[65]);
+
 void	rows_free(struct rows *r);
+
+/* The long options of -t mlp (values beyond main.c's own). */
+enum mlp_opt {
+	MLP_OPT_BATCH = 512, MLP_OPT_DROPOUT, MLP_OPT_EPOCHS, MLP_OPT_HIDDEN,
+	MLP_OPT_LR, MLP_OPT_PATIENCE, MLP_OPT_REGRESSION, MLP_OPT_VAL_FRACTION
+};
+
+/* Set the option WHICH of O from its argument ARG (NULL for flags);
+ * exits 2 on a malformed or out-of-range value. */
+void	mlp_option(struct tl_mlp_opts *o, enum mlp_opt which, const char *arg);
+
+/* tl-train -t mlp (mlpfit.c): fit the network O describes on R's rows,
+ * T's targets and the row weights SW (NULL: 1), write it with the
+ * "cross_validation" description CV (NULL: none; the reference is taken)
+ * to OUT (named ONAME, NULL: standard output) and commit it, and summarise
+ * the run on stderr unless QUIET.  Dies on errors. */
+void	train_mlp(const struct tl_mlp_opts *o, const struct rows *r,
+	    const struct targets *t, const double *sw, json_t *cv, int quiet,
+	    struct tl_outfile *out, const char *oname);
+
+/* -t mlp --cv: fit one network per fold of NFOLDS (stratified, seeded by
+ * o->seed) on D for each of the NC values CS of C, print the folds' scores
+ * unless QUIET, set o->C to the best (log-loss; R^2 for regression) and
+ * fill OOF (n x k, NULL: not wanted) with its out-of-fold outputs.
+ * Returns the "cross_validation" description (new reference).  Dies on
+ * errors. */
+json_t	*mlp_cross_validate(struct tl_mlp_opts *o, const double *Cs,
+	    size_t nC, size_t nfolds, const struct tl_linear_data *D,
+	    const struct targets *t, float *oof, int quiet);
 
 #endif

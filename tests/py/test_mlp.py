@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Reference test of tl-train -t mlp against numpy.
+
+An mlp (two hidden layers, standardised inputs) and a one-layer regression
+network are trained on random data; their model files are read here as
+plain safetensors, the forward pass is recomputed in numpy (float64:
+standardise, relu(W1 x + b1), relu(W2 h + b2), Wo h + bo, softmax) and
+must match tl-predict's outputs within 1e-5.  A classifier on data that
+a linear boundary cannot separate (a ring) must reach a training accuracy
+well above the majority class.  Run by tests/run.sh with the tools on
+PATH; prints "ok NAME" / "not ok NAME".
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+failures = 0
+
+
+def check(name, cond, why=""):
+    global failures
+    print(("ok " if cond else "not ok ") + name)
+    if not cond:
+        failures += 1
+        if why:
+            print("    " + why.replace("\n", "\n    "), file=sys.stderr)
+
+
+def run(args):
+    p = subprocess.run(args, capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (
+            " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
+    return p.stdout
+
+
+def load_safetensors(path):
+    """Tensors (float32 arrays) and the tl description of a model file."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    hdr = json.loads(buf[8:8 + n])
+    meta = json.loads(hdr.pop("__metadata__")["tl"])
+    base = 8 + n
+    out = {}
+    for name, t in hdr.items():
+        assert t["dtype"] == "F32", t
+        b, e = t["data_offsets"]
+        out[name] = np.frombuffer(buf[base + b:base + e],
+                                  dtype="<f4").reshape(t["shape"])
+    return out, meta
+
+
+def write_stream(path, x, labels):
+    with open(path, "w") as f:
+        for i, (row, lab) in enumerate(zip(x, labels)):
+            f.write("r%d\t%s\t%s\n" % (i, lab,
+                                       "\t".join(repr(float(v)) for v in row)))
+
+
+def read_stream(text):
+    rows = [l.split("\t") for l in text.decode().split("\n")[1:] if l]
+    return np.array([[float(v) for v in r[2:]] for r in rows])
+
+
+def forward(t, x):
+    x = x.astype(np.float64)
+    if "standardize.mean" in t:
+        x = (x - t["standardize.mean"]) / t["standardize.scale"]
+    h = np.maximum(x @ t["mlp.w1"].T.astype(np.float64) + t["mlp.b1"], 0)
+    if "mlp.w2" in t:
+        h = np.maximum(h @ t["mlp.w2"].T.astype(np.float64) + t["mlp.b2"], 0)
+    return h @ t["mlp.wo"].T.astype(np.float64) + t["mlp.bo"]
+
+
+def softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def main():
+    rng = np.random.default_rng(7)
+    d = (rng.normal(size=(300, 6)) * [1, 2, 3, 1, 10, 0.1] + [0, 5, 0, 0,
+                                                            -3, 0])
+    r = np.hypot(d[:, 0], d[:, 2] / 3)
+    labels = np.where(r < 0.8, "inner", np.where(r < 1.6, "middle", "outer"))
+    with tempfile.TemporaryDirectory() as tmp:
+        vec = os.path.join(tmp, "train.vec")
+        write_stream(vec, d, labels)
+        model = os.path.join(tmp, "m.tlm")
+        run(["tl-train", "-q", "-t", "mlp", "--hidden", "12,7",
+             "--standardize", "--lr", "0.01", "--epochs", "150",
+             "--val-fraction", "0", "-C", "100", "-o", model, vec])
+        t, meta = load_safetensors(model)
+        check("mlp_description", meta["kind"] == "mlp" and
+              meta["hidden"] == [12, 7] and meta["output"] == "softmax" and
+              meta["classes"] == ["inner", "middle", "outer"],
+              json.dumps(meta)[:300])
+        got = read_stream(run(["tl-predict", "-m", model, vec]))
+        want = softmax(forward(t, d))
+        err = np.abs(got - want).max()
+        check("mlp_forward_numpy", err < 1e-5, "max |diff| %g" % err)
+        acc = np.mean(np.array(meta["classes"])[want.argmax(1)] == labels)
+        majority = max(np.mean(labels == c) for c in set(labels))
+        check("mlp_fits_ring", acc > 0.9 and acc > majority + 0.2,
+              "accuracy %g, majority %g" % (acc, majority))
+
+        y = np.sin(d[:, 0]) + 0.1 * d[:, 1]
+        write_stream(vec, d, ["%r" % v for v in y])
+        run(["tl-train", "-q", "-t", "mlp", "--regression", "--hidden", "9",
+             "-o", model, vec])
+        t, meta = load_safetensors(model)
+        got = read_stream(run(["tl-predict", "-m", model, vec]))
+        want = forward(t, d)
+        err = np.abs(got - want).max()
+        check("mlp_regression_forward_numpy", meta["output"] == "linear" and
+              meta["targets"] == ["value"] and err < 1e-4 * (1 +
+                                                             np.abs(want).max()),
+              "max |diff| %g" % err)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
