@@ -49,7 +49,7 @@ learn_usage(FILE *f)
 	    "[--subwords 1|0]\n"
 	    "                [--text-field PATH] [--threads N] "
 	    "[--tokenizer MODE] [--tsv]\n"
-	    "                [--window N]\n"
+	    "                [--update pair|window] [--window N]\n"
 	    "                [-o OUT] [FILE ...]\n");
 }
 
@@ -59,7 +59,7 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 	enum { O_BUCKET = 256, O_DIM, O_EPOCHS, O_INIT, O_JSONL,
 	    O_LR, O_MAXN, O_MIN_COUNT, O_MINN, O_MODEL, O_NAME, O_NEG,
 	    O_PROGRESS, O_SAMPLE, O_SEED, O_SUBWORDS, O_TEXT_FIELD,
-	    O_THREADS, O_TOKENIZER, O_TSV, O_WINDOW };
+	    O_THREADS, O_TOKENIZER, O_TSV, O_UPDATE, O_WINDOW };
 	static const struct option longopts[] = {
 		{ "bucket", required_argument, NULL, O_BUCKET },
 		{ "dim", required_argument, NULL, O_DIM },
@@ -83,6 +83,7 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tokenizer", required_argument, NULL, O_TOKENIZER },
 		{ "tsv", no_argument, NULL, O_TSV },
+		{ "update", required_argument, NULL, O_UPDATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ NULL, 0, NULL, 0 }
@@ -179,6 +180,11 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			break;
 		case O_TSV:
 			o->docs.format = TL_DOCS_TSV;
+			break;
+		case O_UPDATE:
+			if (tl_w2v_update_parse(optarg, &o->w.update) == -1)
+				tl_usage_error("learn: --update: unknown order "
+				    "'%s' (pair, window)", optarg);
 			break;
 		case 'v':
 			o->verbose = 1;

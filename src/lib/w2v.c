@@ -95,11 +95,17 @@ static const char *const arch_names[] = {
 	[TL_W2V_CBOW] = "cbow",
 };
 
+static const char *const update_names[] = {
+	[TL_W2V_UPDATE_PAIR] = "pair",
+	[TL_W2V_UPDATE_WINDOW] = "window",
+};
+
 void
 tl_w2v_opts_default(struct tl_w2v_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->arch = TL_W2V_SKIPGRAM;
+	o->update = TL_W2V_UPDATE_PAIR;
 	o->dim = 100;
 	o->window = 5;
 	o->neg = 5;
@@ -127,6 +133,23 @@ tl_w2v_arch_parse(const char *s, enum tl_w2v_arch *out)
 	for (size_t i = 0; i < 2; i++)
 		if (strcmp(s, arch_names[i]) == 0) {
 			*out = (enum tl_w2v_arch)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+tl_w2v_update_name(enum tl_w2v_update update)
+{
+	return update_names[update];
+}
+
+int
+tl_w2v_update_parse(const char *s, enum tl_w2v_update *out)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (strcmp(s, update_names[i]) == 0) {
+			*out = (enum tl_w2v_update)i;
 			return 0;
 		}
 	return -1;
@@ -182,10 +205,11 @@ tl_w2v_new(const struct tl_w2v_opts *o, struct tl_err *e)
 
 	if (o->dim < 1 || o->dim > 65536 || o->window < 1 || o->epochs < 1 ||
 	    o->threads < 1 || o->threads > 1024 || o->neg > 1024 ||
-	    o->window > 1024)
+	    o->window > 1024 || (o->update != TL_W2V_UPDATE_PAIR &&
+	    o->update != TL_W2V_UPDATE_WINDOW))
 		return tl_errf(e, "bad options (dim %zu, window %zu, neg %zu, "
-		    "epochs %zu, threads %zu)", o->dim, o->window, o->neg,
-		    o->epochs, o->threads), NULL;
+		    "epochs %zu, threads %zu, update %d)", o->dim, o->window,
+		    o->neg, o->epochs, o->threads, (int)o->update), NULL;
 	if (o->subwords && (o->sub.minn < 1 || o->sub.maxn < o->sub.minn ||
 	    o->sub.maxn > TL_SUBWORD_MAXN || o->sub.bucket < 1))
 		return tl_errf(e, "bad subword options (minn %u, maxn %u, "
@@ -717,8 +741,42 @@ negatives(struct thread *t, uint32_t *targets)
 	}
 }
 
+/* Skip-gram in fastText's order: for each context word the centre's input
+ * vector is recomputed from its rows and its gradient added to them at
+ * once, as Model::update does per call. */
 INLINE void
-skipgram_line(struct thread *t, const uint32_t *line, size_t n, float lr)
+skipgram_pair_line(struct thread *t, const uint32_t *line, size_t n,
+    float lr)
+{
+	struct tl_w2v *w = t->w;
+	size_t stride = w->stride;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t b = 1 + rng_below(&t->rng, w->o.window);
+		const uint32_t *rows = w->sub_rows + w->sub_off[line[i]];
+		size_t nr = w->sub_off[line[i] + 1] - w->sub_off[line[i]];
+		size_t lo = i >= b ? i - b : 0, hi = i + b < n ? i + b : n - 1;
+
+		for (size_t c = lo; c <= hi; c++) {
+			if (c == i)
+				continue;
+			mean_rows(w, rows, nr, t->hidden);
+			memset(t->grad, 0, stride * sizeof(float));
+			t->targets[0] = line[c];
+			negatives(t, t->targets);
+			t->loss += ns_body(t->hidden, w->out, stride,
+			    t->targets, w->o.neg + 1, lr, t->grad);
+			t->nloss++;
+			add_rows(w, rows, nr, t->grad);
+		}
+	}
+}
+
+/* Skip-gram with one input vector and one update of the centre's rows per
+ * window: the gradients of all context words are summed first. */
+INLINE void
+skipgram_window_line(struct thread *t, const uint32_t *line, size_t n,
+    float lr)
 {
 	struct tl_w2v *w = t->w;
 	size_t stride = w->stride;
@@ -782,8 +840,10 @@ line_body(struct thread *t, const uint32_t *line, size_t n, float lr)
 {
 	if (t->w->o.arch == TL_W2V_CBOW)
 		cbow_line(t, line, n, lr);
+	else if (t->w->o.update == TL_W2V_UPDATE_WINDOW)
+		skipgram_window_line(t, line, n, lr);
 	else
-		skipgram_line(t, line, n, lr);
+		skipgram_pair_line(t, line, n, lr);
 }
 
 static void
@@ -1147,6 +1207,13 @@ tl_w2v_meta(const struct tl_w2v *w, const char *tool, const char *name,
 	    (json_int_t)o->min_count, "lr", o->lr, "sample", o->sample,
 	    "subwords", o->subwords, "threads", (json_int_t)o->threads, "seed",
 	    (json_int_t)o->seed);
+	if (hp != NULL && o->arch == TL_W2V_SKIPGRAM &&
+	    json_object_set_new(hp, "update",
+	    json_string(tl_w2v_update_name(o->update))) == -1) {
+		json_decref(hp);
+		json_decref(meta);
+		return NULL;
+	}
 	if (json_object_set_new(meta, "dim", json_integer((json_int_t)o->dim))
 	    || json_object_set_new(meta, "vocab_size",
 	    json_integer((json_int_t)w->n)) ||

@@ -17,11 +17,24 @@
  * and DIM 100 about 830 MB, as fastText.  Writing the model needs no
  * further copy of the matrices.
  *
- * One difference from fastText, for speed: skip-gram computes a centre
- * word's input vector (the mean of its word and n-gram rows) once and
- * adds the gradients of all its context words to those rows once, after
- * the window, instead of after each context word.  Each context word's
- * output row is still updated at once.
+ * Skip-gram updates the input rows in one of two orders (--update).  The
+ * default, TL_W2V_UPDATE_PAIR, is fastText's (FastText::skipgram calling
+ * Model::update once per context word): for each (centre, context) pair
+ * the centre's input vector, the mean of its word and n-gram rows, is
+ * recomputed, the context word and the negatives are predicted from it
+ * (each output row updated at once), and the gradient is added to every
+ * one of the centre's rows before the next context word, so that words
+ * per second measure the same work per pair as fastText's (which uses
+ * a 512-entry sigmoid table where this computes expf, and draws negatives
+ * from unigram^0.5 where this uses word2vec's unigram^0.75).
+ * TL_W2V_UPDATE_WINDOW computes
+ * the centre's input vector once per window and adds the gradients of all
+ * its context words to its rows once, after the window: less work per
+ * word with subwords (the mean and the update touch every n-gram row once
+ * per window instead of once per context word), but the later context
+ * words of a window are predicted from an input vector that lacks the
+ * earlier ones' updates.  CBOW makes one prediction per centre word either
+ * way, as fastText does.
  */
 #ifndef TL_W2V_H
 #define TL_W2V_H
@@ -42,8 +55,16 @@ enum tl_w2v_arch {
 	TL_W2V_CBOW
 };
 
+/* When skip-gram adds a centre word's gradient to its input rows: after
+ * each context word (fastText's order, the default) or once per window. */
+enum tl_w2v_update {
+	TL_W2V_UPDATE_PAIR,
+	TL_W2V_UPDATE_WINDOW
+};
+
 struct tl_w2v_opts {
 	enum tl_w2v_arch	arch;
+	enum tl_w2v_update	update;		/* skip-gram only */
 	size_t			dim, window, neg, epochs, min_count, threads;
 	int			subwords;	/* use character n-grams */
 	struct tl_subword_spec	sub;
@@ -62,14 +83,18 @@ struct tl_w2v_stats {
 	uint64_t	tokens;		/* tokens read so far */
 };
 
-/* fastText's defaults: skip-gram, dim 100, window 5, neg 5, 5 epochs,
- * min-count 5, subwords 3 to 6 in 2,000,000 buckets, lr 0.05, sample 1e-4,
- * 1 thread, seed 1. */
+/* fastText's defaults: skip-gram updated per pair, dim 100, window 5,
+ * neg 5, 5 epochs, min-count 5, subwords 3 to 6 in 2,000,000 buckets,
+ * lr 0.05, sample 1e-4, 1 thread, seed 1. */
 void		 tl_w2v_opts_default(struct tl_w2v_opts *o);
 
 /* The name of ARCH ("skipgram", "cbow"); 0 or -1 for parse. */
 const char	*tl_w2v_arch_name(enum tl_w2v_arch arch);
 int		 tl_w2v_arch_parse(const char *s, enum tl_w2v_arch *out);
+
+/* The name of UPDATE ("pair", "window"); 0 or -1 for parse. */
+const char	*tl_w2v_update_name(enum tl_w2v_update update);
+int		 tl_w2v_update_parse(const char *s, enum tl_w2v_update *out);
 
 struct tl_w2v;
 

@@ -3,7 +3,9 @@
  * negative-sampling gradient; learning on a synthetic corpus of two
  * topics puts each word's nearest neighbours in its own topic (skip-gram
  * and CBOW, with and without subwords); one thread and a seed give the
- * same vectors twice; --init keeps the initial vectors and the union of
+ * same vectors twice; skip-gram's two update orders match a plain
+ * reference of fastText's per-pair update and of the per-window one;
+ * --init keeps the initial vectors and the union of
  * the vocabularies; the written model loads back, with its counts and
  * n-gram rows composing unknown words.
  */
@@ -376,6 +378,134 @@ test_write(void)
 	free(buf);
 }
 
+/*
+ * Skip-gram's update order against a plain reference in doubles: one
+ * document, window 1, no negatives, no subwords, no subsampling, so that
+ * everything the trainer does is known.  ORDER_PAIR is fastText's
+ * (Model::update per context word: the centre's row is read again and
+ * updated after each); ORDER_WINDOW reads it once and adds the summed
+ * gradient after the window.  The output rows start at zero, as in the
+ * trainer, and the learning rate falls per document as the trainer's.
+ */
+#define ORD_DIM		8
+#define ORD_EPOCHS	30
+#define ORD_LR		0.5
+
+static void
+order_reference(int pair, const uint32_t *doc, size_t n,
+    double in[][ORD_DIM])
+{
+	double out[8][ORD_DIM] = { { 0 } }, h[ORD_DIM], g[ORD_DIM];
+
+	for (size_t ep = 0; ep < ORD_EPOCHS; ep++) {
+		double lr = (float)(ORD_LR * (1.0 - (double)(ep * n) /
+		    (double)(ORD_EPOCHS * n)));
+
+		for (size_t i = 0; i < n; i++) {
+			double *x = in[doc[i]];
+
+			memcpy(h, x, sizeof(h));
+			memset(g, 0, sizeof(g));
+			for (size_t c = i ? i - 1 : 0; c <= i + 1 && c < n;
+			    c++) {
+				double *o = out[doc[c]], s = 0, a;
+
+				if (c == i)
+					continue;
+				if (pair) {
+					memcpy(h, x, sizeof(h));
+					memset(g, 0, sizeof(g));
+				}
+				for (size_t k = 0; k < ORD_DIM; k++)
+					s += o[k] * h[k];
+				a = lr * (1.0 - 1.0 / (1.0 + exp(-s)));
+				for (size_t k = 0; k < ORD_DIM; k++) {
+					g[k] += a * o[k];
+					o[k] += a * h[k];
+				}
+				if (pair)
+					for (size_t k = 0; k < ORD_DIM; k++)
+						x[k] += g[k];
+			}
+			if (!pair)
+				for (size_t k = 0; k < ORD_DIM; k++)
+					x[k] += g[k];
+		}
+	}
+}
+
+/* The largest difference between the vectors of W and REF. */
+static double
+order_diff(const struct tl_w2v *w, double ref[][ORD_DIM], size_t nw)
+{
+	float x[ORD_DIM];
+	double d = 0;
+
+	for (size_t i = 0; i < nw; i++) {
+		tl_w2v_vector(w, i, x);
+		for (size_t k = 0; k < ORD_DIM; k++)
+			if (fabs(x[k] - ref[i][k]) > d)
+				d = fabs(x[k] - ref[i][k]);
+	}
+	return d;
+}
+
+static void
+test_update_order(void)
+{
+	static const char text[] = "bee ant bee cat dog bee";
+	static const uint32_t doc[] = { 0, 1, 0, 2, 3, 0 };
+	const size_t n = 6, nw = 4;
+	double init[4][ORD_DIM], pair[4][ORD_DIM], win[4][ORD_DIM];
+	struct tl_w2v_opts o;
+	struct tl_tokens t;
+	struct tl_err e;
+
+	tl_w2v_opts_default(&o);
+	o.dim = ORD_DIM;
+	o.window = 1;
+	o.neg = 0;
+	o.epochs = ORD_EPOCHS;
+	o.min_count = 1;
+	o.sample = 0;
+	o.subwords = 0;
+	o.lr = ORD_LR;
+	tl_tokens_init(&t);
+	for (int u = 0; u < 2; u++) {
+		struct tl_w2v *w;
+		double dp, dw;
+		size_t len;
+		float x[ORD_DIM];
+
+		o.update = u ? TL_W2V_UPDATE_WINDOW : TL_W2V_UPDATE_PAIR;
+		T_CHECK((w = tl_w2v_new(&o, &e)) != NULL);
+		T_CHECK(tl_tokenize(&t, text, sizeof(text) - 1) == (long)n);
+		T_CHECK(tl_w2v_add(w, &t, &e) == 0);
+		T_CHECK(tl_w2v_prepare(w, &e) == 0);
+		T_CHECK(tl_w2v_size(w) == nw);
+		T_CHECK(memcmp(tl_w2v_word(w, 0, &len), "bee", 3) == 0);
+		T_CHECK(memcmp(tl_w2v_word(w, 3, &len), "dog", 3) == 0);
+		for (size_t i = 0; i < nw; i++) {
+			tl_w2v_vector(w, i, x);
+			for (size_t k = 0; k < ORD_DIM; k++)
+				init[i][k] = x[k];
+		}
+		memcpy(pair, init, sizeof(init));
+		memcpy(win, init, sizeof(init));
+		order_reference(1, doc, n, pair);
+		order_reference(0, doc, n, win);
+		T_CHECK(tl_w2v_train(w, NULL, NULL, NULL, &e) == 0);
+		dp = order_diff(w, pair, nw);
+		dw = order_diff(w, win, nw);
+		fprintf(stderr, "# %s: off pair reference %g, window %g\n",
+		    u ? "window" : "pair", dp, dw);
+		T_CHECK((u ? dw : dp) < 1e-5);
+		T_CHECK((u ? dp : dw) > 1e-3);
+		tl_w2v_free(w);
+	}
+	tl_tokens_free(&t);
+}
+
 static void
 test_errors(void)
 {
@@ -407,6 +537,7 @@ main(void)
 	T_RUN(test_gradient);
 	T_RUN(test_neighbours);
 	T_RUN(test_deterministic);
+	T_RUN(test_update_order);
 	T_RUN(test_init);
 	T_RUN(test_write);
 	T_RUN(test_errors);
