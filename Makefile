@@ -136,7 +136,8 @@ demo: all $(MODEL)
 	@sh examples/demo.sh
 
 bench: all $(MODEL)
-	@sh bench/run.sh
+	@sh scripts/deps.sh bench
+	@OUTBIN=$(OUTBIN) BUILD=$(BUILD) MODEL=$(MODEL) sh bench/run.sh
 
 lint: $(MANPAGES)
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
