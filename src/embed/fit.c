@@ -72,19 +72,18 @@ embed_sif_a(const char *arg)
 static void
 fit_opts(int argc, char **argv, struct fit_opts *o)
 {
-	enum { O_COMPONENTS = 256, O_COUNTS, O_JSONL, O_SIF_A, O_SKIP_BAD,
-	    O_TEXT_FIELD, O_TSV };
+	enum { O_COMPONENTS = 256, O_COUNTS, O_SIF_A };
 	static const struct option longopts[] = {
 		{ "components", required_argument, NULL, O_COMPONENTS },
 		{ "counts", no_argument, NULL, O_COUNTS },
 		{ "help", no_argument, NULL, 'h' },
-		{ "jsonl", no_argument, NULL, O_JSONL },
+		{ "jsonl", no_argument, NULL, EMBED_O_JSONL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "sif-a", required_argument, NULL, O_SIF_A },
-		{ "skip-bad", no_argument, NULL, O_SKIP_BAD },
-		{ "text-field", required_argument, NULL, O_TEXT_FIELD },
-		{ "tsv", no_argument, NULL, O_TSV },
+		{ "skip-bad", no_argument, NULL, EMBED_O_SKIP_BAD },
+		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
+		{ "tsv", no_argument, NULL, EMBED_O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -109,12 +108,6 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 			fit_usage(stdout);
 			tl_stdout_close();
 			exit(TL_EXIT_OK);
-		case O_JSONL:
-			if (o->docs.format == TL_DOCS_TSV)
-				tl_usage_error("--jsonl and --tsv exclude each "
-				    "other");
-			o->docs.format = TL_DOCS_JSONL;
-			break;
 		case 'm':
 			o->model = optarg;
 			break;
@@ -124,28 +117,16 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 		case O_SIF_A:
 			o->pool.sif_a = embed_sif_a(optarg);
 			break;
-		case O_SKIP_BAD:
-			o->docs.skip_bad = 1;
-			break;
-		case O_TEXT_FIELD:
-			o->docs.text_field = optarg;
-			break;
-		case O_TSV:
-			if (o->docs.format == TL_DOCS_JSONL)
-				tl_usage_error("--jsonl and --tsv exclude each "
-				    "other");
-			o->docs.format = TL_DOCS_TSV;
-			break;
 		case 'v':
 			o->verbose = 1;
 			break;
 		default:
-			embed_bad_option(argv, ch);
+			if (!embed_docs_option(ch, optarg, &o->docs))
+				embed_bad_option(argv, ch);
 		}
 	if (o->output == NULL)
 		tl_usage_error("fit: -o OUT is required (a model file)");
-	if (o->docs.format != TL_DOCS_JSONL && o->docs.text_field != NULL)
-		tl_usage_error("--text-field needs --jsonl");
+	embed_docs_check(&o->docs);
 	if (o->counts && optind == argc)
 		tl_usage_error("fit: --counts reads the text twice: name "
 		    "files, not standard input");

@@ -56,17 +56,16 @@ learn_usage(FILE *f)
 static void
 learn_opts(int argc, char **argv, struct learn_opts *o)
 {
-	enum { O_BUCKET = 256, O_DIM, O_EPOCHS, O_INIT, O_JSONL,
-	    O_LR, O_MAXN, O_MIN_COUNT, O_MINN, O_MODEL, O_NAME, O_NEG,
-	    O_PROGRESS, O_SAMPLE, O_SEED, O_SUBWORDS, O_TEXT_FIELD,
-	    O_THREADS, O_TOKENIZER, O_TSV, O_UPDATE, O_WINDOW };
+	enum { O_BUCKET = 256, O_DIM, O_EPOCHS, O_INIT, O_LR, O_MAXN,
+	    O_MIN_COUNT, O_MINN, O_MODEL, O_NAME, O_NEG, O_PROGRESS, O_SAMPLE,
+	    O_SEED, O_SUBWORDS, O_THREADS, O_TOKENIZER, O_UPDATE, O_WINDOW };
 	static const struct option longopts[] = {
 		{ "bucket", required_argument, NULL, O_BUCKET },
 		{ "dim", required_argument, NULL, O_DIM },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "init", required_argument, NULL, O_INIT },
-		{ "jsonl", no_argument, NULL, O_JSONL },
+		{ "jsonl", no_argument, NULL, EMBED_O_JSONL },
 		{ "lr", required_argument, NULL, O_LR },
 		{ "maxn", required_argument, NULL, O_MAXN },
 		{ "min-count", required_argument, NULL, O_MIN_COUNT },
@@ -79,10 +78,10 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "subwords", required_argument, NULL, O_SUBWORDS },
-		{ "text-field", required_argument, NULL, O_TEXT_FIELD },
+		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tokenizer", required_argument, NULL, O_TOKENIZER },
-		{ "tsv", no_argument, NULL, O_TSV },
+		{ "tsv", no_argument, NULL, EMBED_O_TSV },
 		{ "update", required_argument, NULL, O_UPDATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "window", required_argument, NULL, O_WINDOW },
@@ -114,9 +113,6 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			exit(TL_EXIT_OK);
 		case O_INIT:
 			o->init = optarg;
-			break;
-		case O_JSONL:
-			o->docs.format = TL_DOCS_JSONL;
 			break;
 		case O_LR:
 			o->w.lr = tl_arg_double("--lr", optarg, 0, 10);
@@ -165,9 +161,6 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			o->w.subwords = (int)tl_arg_int("--subwords", optarg,
 			    0, 1);
 			break;
-		case O_TEXT_FIELD:
-			o->docs.text_field = optarg;
-			break;
 		case O_THREADS:
 			o->w.threads = (size_t)tl_arg_int("--threads", optarg,
 			    1, 1024);
@@ -177,9 +170,6 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 				tl_usage_error("learn: --tokenizer: unknown "
 				    "mode '%s' (general, tweet)", optarg);
 			o->tok_set = 1;
-			break;
-		case O_TSV:
-			o->docs.format = TL_DOCS_TSV;
 			break;
 		case O_UPDATE:
 			if (tl_w2v_update_parse(optarg, &o->w.update) == -1)
@@ -194,8 +184,10 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			    1024);
 			break;
 		default:
-			embed_bad_option(argv, ch);
+			if (!embed_docs_option(ch, optarg, &o->docs))
+				embed_bad_option(argv, ch);
 		}
+	embed_docs_check(&o->docs);
 	if (o->tok_set && o->init != NULL)
 		tl_usage_error("learn: --tokenizer and --init: the initial "
 		    "model's tokenizer is used");

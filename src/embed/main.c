@@ -149,15 +149,15 @@ no_model(void)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_BINARY = 256, O_ID_FIELD, O_JSONL, O_LABEL_FIELD, O_NO_HEADER,
-	    O_NORMALIZE, O_POOL, O_PRINT_DEFAULT, O_SIF_A, O_SKIP_BAD,
-	    O_TEXT_FIELD, O_TSV, O_VERSION };
+	enum { O_BINARY = 256, O_NO_HEADER, O_NORMALIZE, O_POOL,
+	    O_PRINT_DEFAULT, O_SIF_A, O_VERSION };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
 		{ "help", no_argument, NULL, 'h' },
-		{ "id-field", required_argument, NULL, O_ID_FIELD },
-		{ "jsonl", no_argument, NULL, O_JSONL },
-		{ "label-field", required_argument, NULL, O_LABEL_FIELD },
+		{ "id-field", required_argument, NULL, EMBED_O_ID_FIELD },
+		{ "jsonl", no_argument, NULL, EMBED_O_JSONL },
+		{ "label-field", required_argument, NULL,
+		    EMBED_O_LABEL_FIELD },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "normalize", no_argument, NULL, O_NORMALIZE },
@@ -165,9 +165,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "pool", required_argument, NULL, O_POOL },
 		{ "print-default-model", no_argument, NULL, O_PRINT_DEFAULT },
 		{ "sif-a", required_argument, NULL, O_SIF_A },
-		{ "skip-bad", no_argument, NULL, O_SKIP_BAD },
-		{ "text-field", required_argument, NULL, O_TEXT_FIELD },
-		{ "tsv", no_argument, NULL, O_TSV },
+		{ "skip-bad", no_argument, NULL, EMBED_O_SKIP_BAD },
+		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
+		{ "tsv", no_argument, NULL, EMBED_O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -188,18 +188,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			tl_stdout_close();
 			exit(TL_EXIT_OK);
-		case O_ID_FIELD:
-			o->docs.id_field = optarg;
-			break;
-		case O_JSONL:
-			if (o->docs.format == TL_DOCS_TSV)
-				tl_usage_error("--jsonl and --tsv exclude each "
-				    "other");
-			o->docs.format = TL_DOCS_JSONL;
-			break;
-		case O_LABEL_FIELD:
-			o->docs.label_field = optarg;
-			break;
 		case 'm':
 			o->model = optarg;
 			break;
@@ -226,30 +214,16 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_SIF_A:
 			o->pool.sif_a = embed_sif_a(optarg);
 			break;
-		case O_SKIP_BAD:
-			o->docs.skip_bad = 1;
-			break;
-		case O_TEXT_FIELD:
-			o->docs.text_field = optarg;
-			break;
-		case O_TSV:
-			if (o->docs.format == TL_DOCS_JSONL)
-				tl_usage_error("--jsonl and --tsv exclude each "
-				    "other");
-			o->docs.format = TL_DOCS_TSV;
-			break;
 		case 'v':
 			o->verbose = 1;
 			break;
 		case O_VERSION:
 			tl_print_version();
 		default:
-			embed_bad_option(argv, ch);
+			if (!embed_docs_option(ch, optarg, &o->docs))
+				embed_bad_option(argv, ch);
 		}
-	if (o->docs.format != TL_DOCS_JSONL && (o->docs.text_field != NULL ||
-	    o->docs.id_field != NULL || o->docs.label_field != NULL))
-		tl_usage_error("--text-field, --id-field and --label-field "
-		    "need --jsonl");
+	embed_docs_check(&o->docs);
 }
 
 /* Write the record of one document, dying with a message on failure. */
