@@ -31,6 +31,7 @@ import sys
 import tempfile
 
 import numpy as np
+from tlpy import dataset, write_stream
 from sklearn.metrics import (accuracy_score, confusion_matrix, hamming_loss,
                              log_loss, mean_absolute_error,
                              mean_squared_error,
@@ -60,22 +61,6 @@ def tool(name):
 def run(args):
     return subprocess.run(args, check=True, capture_output=True,
                           text=True).stdout
-
-
-def dataset(seed, n, d, k, spread):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(k, d))
-    y = rng.integers(0, k, size=n)
-    x = (centers[y] + spread * rng.normal(size=(n, d))).astype(np.float32)
-    names = np.array(["c-%s" % c for c in "abcdefgh"[:k]])
-    return x, names[y]
-
-
-def write_stream(path, x, labels):
-    with open(path, "w") as f:
-        for i, (row, lab) in enumerate(zip(x, labels)):
-            f.write("r%d\t%s\t%s\n" % (i, lab, "\t".join(
-                repr(float(v)) for v in row)))
 
 
 def read_stream(text):
@@ -172,7 +157,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tl-metrics.")
     try:
         # Three classes, overlapping: every metric has room to be wrong.
-        x, labels = dataset(3, 300, 4, 3, 2.0)
+        x, labels = dataset(3, 300, 4, 3, 2.0, prefix="c-")
         vec, model = os.path.join(tmp, "m3.vec"), os.path.join(tmp, "m3.tlm")
         write_stream(vec, x, labels)
         run([tool("tl-train"), "-q", "-o", model, vec])
@@ -180,7 +165,7 @@ def main():
         check_outputs("3class", model, vec, *got)
 
         # The same model on new rows, some with labels it does not know.
-        x2, l2 = dataset(4, 120, 4, 5, 2.0)
+        x2, l2 = dataset(4, 120, 4, 5, 2.0, prefix="c-")
         l2 = np.where(l2 == "c-d", "zz-unknown", np.where(
             l2 == "c-e", "a-unknown", l2))
         vec2 = os.path.join(tmp, "m3u.vec")
@@ -188,7 +173,7 @@ def main():
         check("3class-unknown", model, vec2, l2)
 
         # Two classes, and --threshold moving the decision.
-        x, labels = dataset(5, 200, 3, 2, 2.5)
+        x, labels = dataset(5, 200, 3, 2, 2.5, prefix="c-")
         vec, model = os.path.join(tmp, "m2.vec"), os.path.join(tmp, "m2.tlm")
         write_stream(vec, x, labels)
         run([tool("tl-train"), "-q", "-o", model, vec])

@@ -12,12 +12,12 @@ PATH; prints "ok NAME" / "not ok NAME".
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+from tlpy import read_safetensors, write_stream
 
 failures = 0
 
@@ -37,30 +37,6 @@ def run(args):
         raise RuntimeError("%s: exit %d: %s" % (
             " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
     return p.stdout
-
-
-def load_safetensors(path):
-    """Tensors (float32 arrays) and the tl description of a model file."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    (n,) = struct.unpack("<Q", buf[:8])
-    hdr = json.loads(buf[8:8 + n])
-    meta = json.loads(hdr.pop("__metadata__")["tl"])
-    base = 8 + n
-    out = {}
-    for name, t in hdr.items():
-        assert t["dtype"] == "F32", t
-        b, e = t["data_offsets"]
-        out[name] = np.frombuffer(buf[base + b:base + e],
-                                  dtype="<f4").reshape(t["shape"])
-    return out, meta
-
-
-def write_stream(path, x, labels):
-    with open(path, "w") as f:
-        for i, (row, lab) in enumerate(zip(x, labels)):
-            f.write("r%d\t%s\t%s\n" % (i, lab,
-                                       "\t".join(repr(float(v)) for v in row)))
 
 
 def read_stream(text):
@@ -97,7 +73,7 @@ def main():
         run(["tl-train", "-q", "-t", "mlp", "--hidden", "12,7",
              "--standardize", "--lr", "0.01", "--epochs", "150",
              "--val-fraction", "0", "-C", "100", "-o", model, vec])
-        t, meta = load_safetensors(model)
+        t, meta = read_safetensors(model)
         check("mlp_description", meta["kind"] == "mlp" and
               meta["hidden"] == [12, 7] and meta["output"] == "softmax" and
               meta["classes"] == ["inner", "middle", "outer"],
@@ -115,7 +91,7 @@ def main():
         write_stream(vec, d, ["%r" % v for v in y])
         run(["tl-train", "-q", "-t", "mlp", "--regression", "--hidden", "9",
              "-o", model, vec])
-        t, meta = load_safetensors(model)
+        t, meta = read_safetensors(model)
         got = read_stream(run(["tl-predict", "-m", model, vec]))
         want = forward(t, d)
         err = np.abs(got - want).max()

@@ -50,6 +50,7 @@ import sys
 import tempfile
 
 import numpy as np
+from tlpy import dataset, write_stream
 import scipy.optimize
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, confusion_matrix
@@ -79,22 +80,6 @@ def tool(name):
 
 def run(args, **kw):
     return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def dataset(seed, n, d, k, spread):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(k, d))
-    y = rng.integers(0, k, size=n)
-    x = (centers[y] + spread * rng.normal(size=(n, d))).astype(np.float32)
-    names = np.array(["class-%s" % c for c in "abcdefgh"[:k]])
-    return x, names[y]
-
-
-def write_stream(path, x, labels):
-    with open(path, "w") as f:
-        for i, (row, lab) in enumerate(zip(x, labels)):
-            f.write("r%d\t%s\t%s\n" % (i, lab, "\t".join(
-                repr(float(v)) for v in row)))
 
 
 def read_predictions(text):
