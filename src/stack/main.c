@@ -45,13 +45,16 @@ struct stack {
 	float		*proba;		/* BLOCK_ROWS x largest k */
 	FILE		*f;		/* where the stream goes */
 	int		 binary, no_header, only;
+	int		 force;		/* heads of another embedding too */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: tl-stack [--binary] [--no-header] [--only] -m [NAME=]MODEL "
+	    "usage: tl-stack [--binary] [--force] [--no-header] [--only] "
+	    "-m [NAME=]MODEL\n"
+	    "                "
 	    "[-m [NAME=]MODEL ...]\n"
 	    "                [-o FILE] [FILE ...]\n"
 	    "Append each model's class probabilities to every input vector.\n"
@@ -62,6 +65,8 @@ usage(FILE *f)
 	    "                     base name without .tlm by default)\n"
 	    "  -o, --output FILE  write the stream to FILE (atomically)\n"
 	    "      --binary       write the binary vector stream\n"
+	    "      --force        apply models trained on another embedding's "
+	    "vectors\n"
 	    "      --no-header    write no header line (text form)\n"
 	    "      --only         write only the models' outputs, not the "
 	    "input's\n"
@@ -169,14 +174,27 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 	free(names);
 }
 
+/* Every head must take records of this dimension, made by the embedding
+ * it was trained on (as tl-predict checks; --force skips the latter). */
 static void
-check_dim(const struct stack *st, const char *name, size_t dim)
+check_input(const struct stack *st, const char *name,
+    const struct tl_vechdr *in)
 {
-	for (size_t i = 0; i < st->nstage; i++)
-		if (tl_head_in_dim(st->stage[i].head) != dim)
+	for (size_t i = 0; i < st->nstage; i++) {
+		const struct tl_head *h = st->stage[i].head;
+		const char *want = tl_head_input_model(h);
+
+		if (tl_head_in_dim(h) != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
-			    "%zu", name, dim, st->stage[i].path,
-			    tl_head_in_dim(st->stage[i].head));
+			    "%zu", name, in->dim, st->stage[i].path,
+			    tl_head_in_dim(h));
+		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
+		    strcmp(in->model, want) != 0)
+			tl_die("%s: vectors made by embedding %.12s..., but %s "
+			    "was trained on vectors from %.12s...; use --force "
+			    "to apply it anyway", name, in->model,
+			    st->stage[i].path, want);
+	}
 }
 
 /* Allocate the block buffers once the input dimension is known. */
@@ -186,7 +204,7 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 	struct tl_err e;
 	size_t kmax = 0;
 
-	check_dim(st, name, in->dim);
+	check_input(st, name, in);
 	st->dim_in = in->dim;
 	st->dim_keep = st->only ? 0 : in->dim;
 	st->dim_out = st->dim_keep;
@@ -247,6 +265,8 @@ on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 	else if (h->dim != st->dim_in)
 		tl_die("%s: records have %zu values, earlier input had %zu",
 		    name, h->dim, st->dim_in);
+	else
+		check_input(st, name, h);
 }
 
 int
@@ -254,6 +274,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "binary",	no_argument,		NULL, 'B' },
+		{ "force",	no_argument,		NULL, 'F' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "model",	required_argument,	NULL, 'm' },
 		{ "no-header",	no_argument,		NULL, 'H' },
@@ -274,6 +295,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'B':
 			binary = 1;
+			break;
+		case 'F':
+			st.force = 1;
 			break;
 		case 'H':
 			no_header = 1;
