@@ -33,6 +33,7 @@
 
 #include "linear.h"
 #include "ridge.h"
+#include "names.h"
 
 /* ------------------------------------------------------------------ */
 /* Classes                                                            */
@@ -368,10 +369,7 @@ tl_linear_kind_name(enum tl_linear_kind kind)
 int
 tl_linear_kind_parse(const char *name)
 {
-	for (int i = 0; i < 3; i++)
-		if (strcmp(name, kind_names[i]) == 0)
-			return i;
-	return -1;
+	return tl_name_index(kind_names, TL_NELEM(kind_names), name);
 }
 
 static double

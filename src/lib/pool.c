@@ -35,6 +35,7 @@
 #include <cblas.h>
 
 #include "pool.h"
+#include "names.h"
 
 #define SIF_A_DEFAULT	1e-3
 #define ZIPF_OFFSET	2.7
@@ -65,12 +66,12 @@ struct tl_pool {
 int
 tl_pool_kind_parse(const char *name, enum tl_pool_kind *kind)
 {
-	for (size_t i = 0; i < NKINDS; i++)
-		if (strcmp(name, kind_names[i]) == 0) {
-			*kind = (enum tl_pool_kind)i;
-			return 0;
-		}
-	return -1;
+	int i = tl_name_index(kind_names, NKINDS, name);
+
+	if (i == -1)
+		return -1;
+	*kind = (enum tl_pool_kind)i;
+	return 0;
 }
 
 const char *

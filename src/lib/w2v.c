@@ -26,6 +26,7 @@
 
 #include "model.h"
 #include "w2v.h"
+#include "names.h"
 
 #define VEC		8		/* floats per vector register */
 #define MAX_TABLE	10000000	/* negatives table, as fastText */
@@ -130,12 +131,12 @@ tl_w2v_arch_name(enum tl_w2v_arch arch)
 int
 tl_w2v_arch_parse(const char *s, enum tl_w2v_arch *out)
 {
-	for (size_t i = 0; i < 2; i++)
-		if (strcmp(s, arch_names[i]) == 0) {
-			*out = (enum tl_w2v_arch)i;
-			return 0;
-		}
-	return -1;
+	int i = tl_name_index(arch_names, TL_NELEM(arch_names), s);
+
+	if (i == -1)
+		return -1;
+	*out = (enum tl_w2v_arch)i;
+	return 0;
 }
 
 const char *
@@ -147,12 +148,12 @@ tl_w2v_update_name(enum tl_w2v_update update)
 int
 tl_w2v_update_parse(const char *s, enum tl_w2v_update *out)
 {
-	for (size_t i = 0; i < 2; i++)
-		if (strcmp(s, update_names[i]) == 0) {
-			*out = (enum tl_w2v_update)i;
-			return 0;
-		}
-	return -1;
+	int i = tl_name_index(update_names, TL_NELEM(update_names), s);
+
+	if (i == -1)
+		return -1;
+	*out = (enum tl_w2v_update)i;
+	return 0;
 }
 
 /* ----------------------------------------------------------- random */

@@ -17,6 +17,7 @@
 #include "model.h"
 #include "tokenize.h"
 #include "wordvec.h"
+#include "names.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wordvec.c stores float32 in host order: little-endian hosts only"
@@ -36,13 +37,12 @@ static const char *const format_names[] = {
 int
 tl_wordvec_format_parse(const char *s, enum tl_wordvec_format *out)
 {
-	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]);
-	    i++)
-		if (strcmp(s, format_names[i]) == 0) {
-			*out = (enum tl_wordvec_format)i;
-			return 0;
-		}
-	return -1;
+	int i = tl_name_index(format_names, TL_NELEM(format_names), s);
+
+	if (i == -1)
+		return -1;
+	*out = (enum tl_wordvec_format)i;
+	return 0;
 }
 
 const char *
