@@ -10,31 +10,18 @@ word2vec/vec text with a header as well.  Run by tests/run.sh with
 tl-embed on PATH; prints "ok NAME" / "not ok NAME".
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+import tlpy
+from tlpy import check, failures
 
 TL_EMBED = os.environ.get("TL_EMBED", "tl-embed")
-failures = 0
-
-
-def check(name, cond, why=""):
-    global failures
-    print(("ok " if cond else "not ok ") + name)
-    if not cond:
-        failures += 1
-        if why:
-            print("    " + why.replace("\n", "\n    "), file=sys.stderr)
 
 
 def run(args, stdin=b""):
-    p = subprocess.run([TL_EMBED] + args, input=stdin, capture_output=True)
-    if p.returncode != 0:
-        raise RuntimeError("tl-embed %s: exit %d: %s" % (
-            " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
-    return p.stdout
+    return tlpy.run([TL_EMBED] + args, stdin)
 
 
 def read_stream(text):
@@ -163,7 +150,7 @@ def main():
     for f in os.listdir(tmp):
         os.unlink(os.path.join(tmp, f))
     os.rmdir(tmp)
-    return 1 if failures else 0
+    return failures()
 
 
 if __name__ == "__main__":

@@ -12,31 +12,14 @@ PATH; prints "ok NAME" / "not ok NAME".
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+from tlpy import check, failures, run
 from tlpy import read_safetensors, write_stream
 
-failures = 0
 
-
-def check(name, cond, why=""):
-    global failures
-    print(("ok " if cond else "not ok ") + name)
-    if not cond:
-        failures += 1
-        if why:
-            print("    " + why.replace("\n", "\n    "), file=sys.stderr)
-
-
-def run(args):
-    p = subprocess.run(args, capture_output=True)
-    if p.returncode != 0:
-        raise RuntimeError("%s: exit %d: %s" % (
-            " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
-    return p.stdout
 
 
 def read_stream(text):
@@ -99,7 +82,7 @@ def main():
               meta["targets"] == ["value"] and err < 1e-4 * (1 +
                                                              np.abs(want).max()),
               "max |diff| %g" % err)
-    return 1 if failures else 0
+    return failures()
 
 
 if __name__ == "__main__":

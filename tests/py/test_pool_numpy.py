@@ -14,31 +14,18 @@ with tl-embed on PATH; prints "ok NAME" / "not ok NAME".
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+import tlpy
+from tlpy import check, failures
 
 TL_EMBED = os.environ.get("TL_EMBED", "tl-embed")
-failures = 0
-
-
-def check(name, cond, why=""):
-    global failures
-    print(("ok " if cond else "not ok ") + name)
-    if not cond:
-        failures += 1
-        if why:
-            print("    " + why.replace("\n", "\n    "), file=sys.stderr)
 
 
 def run(args, stdin=b""):
-    p = subprocess.run([TL_EMBED] + args, input=stdin, capture_output=True)
-    if p.returncode != 0:
-        raise RuntimeError("tl-embed %s: exit %d: %s" % (
-            " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
-    return p.stdout
+    return tlpy.run([TL_EMBED] + args, stdin)
 
 
 def vectors_of(text):
@@ -251,7 +238,7 @@ def main():
                          r32.astype(np.float16).view(np.uint16)))
 
     shutil.rmtree(tmp)
-    return 1 if failures else 0
+    return failures()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ own code, so that agreement with numpy or scikit-learn means something."""
 
 import json
 import struct
+import subprocess
+import sys
 
 import numpy as np
 
@@ -44,3 +46,31 @@ def read_safetensors(path):
         tensors[name] = np.frombuffer(blob[base + b:base + e],
                                       DTYPES[t["dtype"]]).reshape(t["shape"])
     return tensors, json.loads(meta["tl"]) if "tl" in meta else None
+
+
+_failures = 0
+
+
+def check(name, cond, why=""):
+    """Print "ok NAME" or "not ok NAME" (and WHY on stderr), counting
+    failures for failures()."""
+    global _failures
+    print(("ok " if cond else "not ok ") + name)
+    if not cond:
+        _failures += 1
+        if why:
+            print("    " + why.replace("\n", "\n    "), file=sys.stderr)
+
+
+def failures():
+    """The exit status for main: 1 when a check failed."""
+    return 1 if _failures else 0
+
+
+def run(args, stdin=b""):
+    """Run ARGS; its stdout, or RuntimeError with its stderr on failure."""
+    p = subprocess.run(args, input=stdin, capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (
+            " ".join(args), p.returncode, p.stderr.decode(errors="replace")))
+    return p.stdout
