@@ -19,6 +19,7 @@
 #include "digestcache.h"
 #include "embed.h"
 #include "io.h"
+#include "par.h"
 #include "pool.h"
 #include "tokenize.h"
 #include "tool.h"
@@ -49,6 +50,8 @@ static const char *const beside_exe[] = {
 struct opts {
 	const char		*model, *output;
 	int			 binary, no_header, verbose;
+	int			 digits;	/* text values; 0: exact */
+	size_t			 threads;	/* 0: one per CPU */
 	struct tl_docs_opts	 docs;
 	struct tl_pool_opts	 pool;
 };
@@ -61,12 +64,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: tl-embed [-v] [--binary] [--no-header] [--normalize] "
-	    "[--pool KIND] [--tsv]\n"
-	    "                [--jsonl] [--id-field PATH] [--label-field PATH] "
-	    "[--text-field PATH]\n"
-	    "                [--skip-bad] [--sif-a A] [-m MODEL] [-o FILE] "
-	    "[FILE ...]\n"
+	    "usage: tl-embed [-v] [--binary] [--digits N] [--no-header] "
+	    "[--normalize]\n"
+	    "                [--pool KIND] [--tsv] [--jsonl] [--id-field PATH] "
+	    "[--label-field PATH]\n"
+	    "                [--text-field PATH] [--skip-bad] [--sif-a A] "
+	    "[--threads N]\n"
+	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
 	    "       tl-embed fit [-v] [--components R] [--counts] [--sif-a A] "
 	    "[--tsv]\n"
 	    "                [--jsonl] [--text-field PATH] [--skip-bad] "
@@ -149,10 +153,11 @@ no_model(void)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_BINARY = 256, O_NO_HEADER, O_NORMALIZE, O_POOL,
-	    O_PRINT_DEFAULT, O_SIF_A, O_VERSION };
+	enum { O_BINARY = 256, O_DIGITS, O_NO_HEADER, O_NORMALIZE, O_POOL,
+	    O_PRINT_DEFAULT, O_SIF_A, O_THREADS, O_VERSION };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
+		{ "digits", required_argument, NULL, O_DIGITS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "id-field", required_argument, NULL, EMBED_O_ID_FIELD },
 		{ "jsonl", no_argument, NULL, EMBED_O_JSONL },
@@ -167,6 +172,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "sif-a", required_argument, NULL, O_SIF_A },
 		{ "skip-bad", no_argument, NULL, EMBED_O_SKIP_BAD },
 		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
+		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tsv", no_argument, NULL, EMBED_O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -183,6 +189,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case O_BINARY:
 			o->binary = 1;
+			break;
+		case O_DIGITS:
+			o->digits = (int)tl_arg_int("--digits", optarg, 1, 9);
 			break;
 		case 'h':
 			usage(stdout);
@@ -214,6 +223,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_SIF_A:
 			o->pool.sif_a = embed_sif_a(optarg);
 			break;
+		case O_THREADS:
+			o->threads = (size_t)tl_arg_int("--threads", optarg, 1,
+			    TL_PAR_MAX_THREADS);
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -226,67 +239,231 @@ parse_opts(int argc, char **argv, struct opts *o)
 	embed_docs_check(&o->docs);
 }
 
-/* Write the record of one document, dying with a message on failure. */
-static void
-put(struct tl_vecwriter *w, const char *out, const char *in,
-    const struct tl_doc *doc, const float *x)
-{
-	struct tl_err e;
+/* Documents per block, and the text bytes after which a block is full:
+ * enough to make a thread's share of work outweigh the hand-over. */
+#define BLOCK_DOCS	512
+#define BLOCK_BYTES	((size_t)1 << 20)
 
-	if (tl_vecwriter_put(w, doc->id, doc->label, x, &e) == 0)
-		return;
-	if (e.errnum != 0)	/* EPIPE: exits 0, quietly */
-		tl_die_err(out != NULL ? out : "stdout", &e);
-	tl_die("%s:%llu: %s", in, (unsigned long long)doc->line, e.msg);
-}
+/* One thread's scratch: tokens, pooling, the vector of a document. */
+struct worker {
+	struct tl_tokens	 tok;
+	struct tl_pool		*pool;
+	float			*x;
+};
 
-/* What the loop over the documents needs, allocated once. */
+/* Documents read in order (from one input), embedded by any thread into
+ * records in a buffer writer of their own. */
+struct block {
+	const char		*name;		/* the input, for messages */
+	size_t			 n;		/* documents held */
+	uint64_t		 first;		/* records before the block */
+	uint64_t		*line;		/* n lines in the input */
+	size_t			*id, *label, *text, *len; /* into arena */
+	char			*arena;
+	size_t			 arena_len, arena_cap;
+	struct tl_vecwriter	*out;		/* the records */
+	struct stats		 st;
+	struct tl_err		 err;		/* what failed, of name */
+};
+
+/* What the pipeline needs, allocated once. */
 struct run {
 	const struct opts	*o;
 	struct tl_embed		*emb;
-	struct tl_pool		*pool;
-	struct tl_tokens	 tok;
+	struct worker		*wk;
+	size_t			 nthreads;
+	struct block		*blocks;
+	size_t			 nblocks;
 	struct tl_vecwriter	*w;
-	float			*x;		/* one document's vector */
+	char			**argv;		/* argc inputs (NULL: stdin) */
+	int			 argc, arg;	/* the next: argv[arg] */
+	struct tl_docs		*docs;		/* the open input, or NULL */
+	FILE			*f;
+	const char		*name;
 	uint64_t		 counter;	/* plain lines' ids */
+	uint64_t		 records;	/* records read */
 	struct stats		 st;
 };
 
-static void
-embed_file(struct run *r, const char *path)
+/* The vector of one document's text into w->x; adds to ST.  0, or -1
+ * when out of memory. */
+static int
+embed_doc(struct worker *w, const char *text, size_t len, struct stats *st)
 {
-	const char *name = tl_infile_name(path);
-	struct tl_docs *d;
-	struct tl_doc doc;
-	struct tl_err e;
 	size_t known;
-	FILE *f;
-	int got;
 
-	if ((f = tl_infile_open(path, &e)) == NULL ||
-	    (d = tl_docs_open(f, &r->o->docs, &r->counter, &e)) == NULL)
-		tl_die_err(name, &e);
-	while ((got = tl_docs_next(d, &doc, &e)) == 1) {
-		if (tl_tokenize(&r->tok, doc.text, doc.text_len) == -1)
-			tl_die("%s:%llu: out of memory", name,
-			    (unsigned long long)doc.line);
-		known = tl_pool_doc(r->pool, &r->tok, r->x);
-		r->st.docs++;
-		r->st.tokens += r->tok.n;
-		r->st.known += known;
-		r->st.empty += known == 0;
-		put(r->w, r->o->output, name, &doc, r->x);
-	}
-	if (got == -1)
-		tl_die_err(name, &e);
-	r->st.skipped += tl_docs_skipped(d);
-	tl_docs_close(d);
-	if (f != stdin)
-		fclose(f);
+	if (tl_tokenize(&w->tok, text, len) == -1)
+		return -1;
+	known = tl_pool_doc(w->pool, &w->tok, w->x);
+	st->docs++;
+	st->tokens += w->tok.n;
+	st->known += known;
+	st->empty += known == 0;
+	return 0;
 }
 
-/* Load the model at PATH into R: vocabulary, tokenizer, pooling, vector
- * buffer. */
+/* Open the next input into R: 1, 0 when there is none, -1 with E. */
+static int
+next_input(struct run *r, struct tl_err *e)
+{
+	const char *path;
+
+	if (r->arg >= r->argc)
+		return 0;
+	path = r->argv[r->arg++];	/* NULL: standard input */
+	r->name = tl_infile_name(path);
+	if ((r->f = tl_infile_open(path, e)) == NULL ||
+	    (r->docs = tl_docs_open(r->f, &r->o->docs, &r->counter, e)) ==
+	    NULL)
+		return -1;
+	return 1;
+}
+
+static void
+close_input(struct run *r)
+{
+	r->st.skipped += tl_docs_skipped(r->docs);
+	tl_docs_close(r->docs);
+	if (r->f != stdin)
+		fclose(r->f);
+	r->docs = NULL;
+}
+
+/* Copy the id, label and text of DOC, each NUL-terminated, to B's arena,
+ * as document b->n.  0 or -1 (out of memory). */
+static int
+block_add(struct block *b, const struct tl_doc *doc)
+{
+	size_t idn = strlen(doc->id), labn = strlen(doc->label), i = b->n;
+	size_t need = idn + labn + doc->text_len + 3, cap = b->arena_cap;
+	char *p;
+
+	if (doc->text_len > SIZE_MAX / 4 || need > SIZE_MAX / 4 - b->arena_len)
+		return -1;
+	for (cap = cap ? cap : 4096; cap < b->arena_len + need; cap *= 2)
+		;
+	if (cap > b->arena_cap) {
+		if ((p = realloc(b->arena, cap)) == NULL)
+			return -1;
+		b->arena = p;
+		b->arena_cap = cap;
+	}
+	p = b->arena + b->arena_len;
+	b->id[i] = b->arena_len;
+	b->label[i] = b->id[i] + idn + 1;
+	b->text[i] = b->label[i] + labn + 1;
+	memcpy(p, doc->id, idn + 1);
+	memcpy(p + idn + 1, doc->label, labn + 1);
+	memcpy(p + idn + labn + 2, doc->text, doc->text_len);
+	p[need - 1] = '\0';
+	b->arena_len += need;
+	b->len[i] = doc->text_len;
+	b->line[i] = doc->line;
+	b->n++;
+	return 0;
+}
+
+/* tl_par_job.read: the next documents of one input into BLK. */
+static int
+read_block(void *ctx, void *blk)
+{
+	struct run *r = ctx;
+	struct block *b = blk;
+	struct tl_doc doc;
+	int got;
+
+	b->n = 0;
+	b->arena_len = 0;
+	b->first = r->records;
+	memset(&b->st, 0, sizeof(b->st));
+	while (b->n < BLOCK_DOCS && b->arena_len < BLOCK_BYTES) {
+		if (r->docs == NULL && (got = next_input(r, &b->err)) != 1) {
+			b->name = r->name;
+			return got;
+		}
+		b->name = r->name;
+		if ((got = tl_docs_next(r->docs, &doc, &b->err)) == -1)
+			return -1;
+		if (got == 0) {
+			close_input(r);
+			if (b->n > 0)
+				break;	/* a block holds one input's */
+			continue;
+		}
+		if (block_add(b, &doc) == -1)
+			return tl_errf_line(&b->err, doc.line, "out of memory");
+		r->records++;
+	}
+	return 1;
+}
+
+/* tl_par_job.work: embed the documents of BLK into its records. */
+static int
+work_block(void *ctx, void *blk, size_t worker)
+{
+	struct run *r = ctx;
+	struct block *b = blk;
+	struct worker *w = &r->wk[worker];
+	struct tl_err e;
+
+	tl_vecwriter_buffer_reset(b->out, b->first);
+	for (size_t i = 0; i < b->n; i++) {
+		if (embed_doc(w, b->arena + b->text[i], b->len[i], &b->st) ==
+		    -1)
+			return tl_errf_line(&b->err, b->line[i],
+			    "out of memory");
+		if (tl_vecwriter_put(b->out, b->arena + b->id[i],
+		    b->arena + b->label[i], w->x, &e) == -1)
+			return tl_errf_line(&b->err, b->line[i], "%s", e.msg);
+	}
+	return 0;
+}
+
+/* tl_par_job.write: BLK's records to the output, in order. */
+static int
+write_block(void *ctx, void *blk)
+{
+	struct run *r = ctx;
+	struct block *b = blk;
+	const char *p;
+	size_t n;
+
+	p = tl_vecwriter_buffer(b->out, &n);
+	if (tl_vecwriter_put_raw(r->w, p, n, b->n, &b->err) == -1) {
+		b->name = r->o->output != NULL ? r->o->output : "stdout";
+		return -1;
+	}
+	r->st.docs += b->st.docs;
+	r->st.tokens += b->st.tokens;
+	r->st.known += b->st.known;
+	r->st.empty += b->st.empty;
+	return 0;
+}
+
+/* Embed every input through the pipeline, dying on the first error (in
+ * input order) after writing every record before it. */
+static void
+embed_all(struct run *r)
+{
+	void *blocks[2 * TL_PAR_MAX_THREADS + 2], *failed;
+	struct tl_par_job job = { .ctx = r, .blocks = blocks,
+	    .nblocks = r->nblocks, .read = read_block, .work = work_block,
+	    .write = write_block };
+	struct block *b;
+	struct tl_err e;
+
+	for (size_t i = 0; i < r->nblocks; i++)
+		blocks[i] = &r->blocks[i];
+	if (tl_par_run(&job, r->nthreads, &failed) == 0)
+		return;
+	b = failed;
+	if (b->err.errnum == 0)	/* a data error: what came before, out */
+		(void)tl_vecwriter_flush(r->w, &e);
+	tl_die_err(b->name, &b->err);
+}
+
+/* Load the model at PATH into R: vocabulary, then each thread's
+ * tokenizer, pooling and vector. */
 static void
 open_model(struct run *r, const char *path)
 {
@@ -294,17 +471,78 @@ open_model(struct run *r, const char *path)
 
 	if ((r->emb = tl_embed_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
-	tl_tokens_init(&r->tok);
-	if (tl_tokens_configure(&r->tok, tl_embed_tokenizer(r->emb), &e) ==
-	    -1 || (r->pool = tl_pool_new(r->emb, &r->o->pool, &e)) == NULL)
-		tl_die_err(path, &e);
-	if ((r->x = malloc(tl_pool_dim(r->pool) * sizeof(float))) == NULL)
+	if ((r->wk = calloc(r->nthreads, sizeof(*r->wk))) == NULL)
 		tl_die("out of memory");
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct worker *w = &r->wk[i];
+
+		tl_tokens_init(&w->tok);
+		if (tl_tokens_configure(&w->tok, tl_embed_tokenizer(r->emb),
+		    &e) == -1 || (w->pool = tl_pool_new(r->emb, &r->o->pool,
+		    &e)) == NULL)
+			tl_die_err(path, &e);
+		if ((w->x = malloc(tl_pool_dim(w->pool) * sizeof(float))) ==
+		    NULL)
+			tl_die("out of memory");
+	}
 	if (r->o->verbose && r->o->pool.kind == TL_POOL_SIF &&
-	    tl_pool_components(r->pool) == 0)
+	    tl_pool_components(r->wk[0].pool) == 0)
 		tl_warn("%s: no common components (tensor '%s'): sif only "
 		    "weighs the words; make them with 'tl-embed fit'", path,
 		    TL_POOL_COMPONENTS);
+}
+
+/* The blocks of the pipeline, each with a buffer writer for the stream
+ * of header H. */
+static void
+open_blocks(struct run *r, const struct tl_vechdr *h)
+{
+	struct tl_err e;
+
+	r->nblocks = r->nthreads > 1 ? 2 * r->nthreads + 2 : 1;
+	if ((r->blocks = calloc(r->nblocks, sizeof(*r->blocks))) == NULL)
+		tl_die("out of memory");
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct block *b = &r->blocks[i];
+
+		b->line = malloc(BLOCK_DOCS * sizeof(*b->line));
+		b->id = malloc(BLOCK_DOCS * sizeof(*b->id));
+		b->label = malloc(BLOCK_DOCS * sizeof(*b->label));
+		b->text = malloc(BLOCK_DOCS * sizeof(*b->text));
+		b->len = malloc(BLOCK_DOCS * sizeof(*b->len));
+		if (b->line == NULL || b->id == NULL || b->label == NULL ||
+		    b->text == NULL || b->len == NULL)
+			tl_die("out of memory");
+		if ((b->out = tl_vecwriter_new_buffer(h, r->o->binary, &e)) ==
+		    NULL)
+			tl_die_err(NULL, &e);
+		tl_vecwriter_set_digits(b->out, r->o->digits);
+	}
+}
+
+static void
+free_run(struct run *r)
+{
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct block *b = &r->blocks[i];
+
+		free(b->line);
+		free(b->id);
+		free(b->label);
+		free(b->text);
+		free(b->len);
+		free(b->arena);
+		tl_vecwriter_free(b->out);
+	}
+	free(r->blocks);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		tl_tokens_free(&r->wk[i].tok);
+		tl_pool_free(r->wk[i].pool);
+		free(r->wk[i].x);
+	}
+	free(r->wk);
+	tl_vecwriter_free(r->w);
+	tl_embed_free(r->emb);
 }
 
 static void
@@ -334,7 +572,7 @@ main(int argc, char **argv)
 	struct tl_vechdr h;
 	struct tl_err e;
 	const char *digest;
-	char buf[4096], hex[65];
+	char buf[4096], hex[65], *stdin_only[1] = { NULL };
 	struct tl_filekey key;
 
 	tl_cli_init("tl-embed");
@@ -343,13 +581,16 @@ main(int argc, char **argv)
 			return subcommands[i].main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o);
 	r.o = &o;
+	r.nthreads = o.threads ? o.threads : tl_par_threads();
+	r.argv = optind < argc ? argv + optind : stdin_only;
+	r.argc = optind < argc ? argc - optind : 1;
 	if (o.model == NULL && (o.model = embed_default_model(buf, sizeof(buf))) ==
 	    NULL)
 		no_model();
 	tl_filekey_get(o.model, &key);	/* before the load: see digestcache.h */
 	open_model(&r, o.model);
 	tl_vechdr_init(&h);
-	h.dim = tl_pool_dim(r.pool);
+	h.dim = tl_pool_dim(r.wk[0].pool);
 	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
 	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",
@@ -359,10 +600,8 @@ main(int argc, char **argv)
 	    (r.w = tl_vecwriter_new(out.f, &h, o.binary, o.no_header, &e)) ==
 	    NULL)
 		tl_die_err(NULL, &e);
-	if (optind == argc)
-		embed_file(&r, NULL);
-	for (int i = optind; i < argc; i++)
-		embed_file(&r, argv[i]);
+	open_blocks(&r, &h);
+	embed_all(&r);
 	if (tl_vecwriter_flush(r.w, &e) == -1)
 		tl_die_err(o.output != NULL ? o.output : "stdout", &e);
 	if (tl_outfile_commit(&out, &e) == -1)
@@ -370,12 +609,8 @@ main(int argc, char **argv)
 	if (o.verbose)
 		report(&r.st);
 	report_skipped(&r.st);
-	tl_vecwriter_free(r.w);
 	tl_vechdr_free(&h);
-	tl_tokens_free(&r.tok);
-	tl_pool_free(r.pool);
-	tl_embed_free(r.emb);
-	free(r.x);
+	free_run(&r);
 	tl_stdout_close();
 	return TL_EXIT_OK;
 }

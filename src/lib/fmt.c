@@ -22,6 +22,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,15 +281,15 @@ reads_back(double m, int q, float a)
 }
 
 /* Write the N digits of M, whose first digit has the decimal exponent
- * LEAD, laid out as printf's %.9g would. */
+ * LEAD, laid out as printf's %.PRECg would (M has no trailing zero). */
 static char *
-layout(char *p, uint64_t m, int n, int lead)
+layout(char *p, uint64_t m, int n, int lead, int prec)
 {
 	char dig[20];
 	int i;
 
 	tl_fmt_u64(dig, m);
-	if (lead >= -4 && lead < 9) {
+	if (lead >= -4 && lead < prec) {
 		if (lead < 0) {
 			*p++ = '0';
 			*p++ = '.';
@@ -331,6 +332,36 @@ nearest(double a, int lead, int n, int *q)
 	return (a * P10(-*q) + 0x1p52) - 0x1p52;
 }
 
+/* The decimal exponent of the first digit of AD (positive, normal as a
+ * double): floor(e2 * log10(2)) or one more (78913 / 2^18 is log10(2) to
+ * 6 digits, exact for |e2| < 1000). */
+static int
+lead_of(double ad)
+{
+	uint64_t bits;
+	int lead;
+
+	memcpy(&bits, &ad, sizeof(bits));
+	lead = (((int)(bits >> 52) - 1023) * 78913) >> 18;
+	return ad >= P10(lead + 1) ? lead + 1 : lead;
+}
+
+/* Write the decimal M * 10^Q (M > 0) without M's trailing zeros, laid
+ * out as %.PRECg would. */
+static char *
+put_decimal(char *p, uint64_t m, int q, int prec)
+{
+	int n;
+
+	while (m % 10 == 0) {
+		m /= 10;
+		q++;
+	}
+	for (n = 1; n < 20 && m >= u10[n]; n++)
+		;
+	return layout(p, m, n, q + n - 1, prec);
+}
+
 char *
 tl_fmt_float(char *p, float x)
 {
@@ -346,12 +377,8 @@ tl_fmt_float(char *p, float x)
 		*p++ = '0';
 		return p;
 	}
-	/* decimal exponent of the first digit: floor(e2 * log10(2)) or one
-	 * more (78913 / 2^18 is log10(2) to 6 digits, exact for |e2| < 1000) */
 	memcpy(&bits, &ad, sizeof(bits));
-	lead = (((int)(bits >> 52) - 1023) * 78913) >> 18;
-	if (ad >= P10(lead + 1))
-		lead++;
+	lead = lead_of(ad);
 	/*
 	 * Find the fewest digits that read back; 9 always do.  If N digits
 	 * read back, so do N + 1 (the nearest (N+1)-digit decimal is at least
@@ -376,11 +403,38 @@ tl_fmt_float(char *p, float x)
 			lo = n + 1;
 	}
 	m = (uint64_t)nearest(ad, lead, hi, &q);
-	while (m != 0 && m % 10 == 0) {
-		m /= 10;
-		q++;
+	return put_decimal(p, m, q, 9);
+}
+
+/*
+ * %.DIGITSg through one exact product: X = M2 * 2^E2 with M2 < 2^24, so
+ * X * 10^K = M2 * 5^K * 2^(E2 + K) is a double, exactly, for K in
+ * [0, 12] (5^12 < 2^29), and rounding it to an integer ties to even, as
+ * glibc's printf does on exact ties.  Other K (|X| >= 10^DIGITS, tiny
+ * values) go to snprintf.
+ */
+char *
+tl_fmt_float_digits(char *p, float x, int digits)
+{
+	double ad = fabsf(x), md;
+	int lead, k;
+
+	if (digits <= 0 || digits > 9)
+		return tl_fmt_float(p, x);
+	if (ad == 0 || !isfinite(ad) ||
+	    (k = digits - 1 - (lead = lead_of(ad))) < 0 || k > 12) {
+		char buf[64];
+		int n = snprintf(buf, sizeof(buf), "%.*g", digits, (double)x);
+
+		memcpy(p, buf, (size_t)n);
+		return p + n;
 	}
-	for (n = 1; n < 20 && m >= u10[n]; n++)
-		;
-	return layout(p, m, n, q + n - 1);
+	if (signbit(x))
+		*p++ = '-';
+	md = (ad * P10(k) + 0x1p52) - 0x1p52;
+	if (md >= (double)u10[digits]) {	/* 9.9999996 -> 10.0000 */
+		md /= 10;
+		k--;
+	}
+	return put_decimal(p, (uint64_t)md, -k, digits);
 }

@@ -19,6 +19,12 @@
  * writes no NUL.  Forms: "0", "-0", "0.25", "-12.5", "1e+20", "1.5e-07". */
 char		*tl_fmt_float(char *p, float x);
 
+/* Write X with DIGITS significant digits (1 to 9), as printf's
+ * "%.DIGITSg" does (correctly rounded, trailing zeros dropped); DIGITS 0
+ * is tl_fmt_float's shortest exact form.  At most TL_FMT_FLOAT_MAX
+ * characters, no NUL; returns the pointer past them. */
+char		*tl_fmt_float_digits(char *p, float x, int digits);
+
 /* Parse a finite decimal number at the start of [S, END): optional sign,
  * digits with an optional fraction, optional exponent ("e", "E").  The
  * result is X correctly rounded to float32 (overflow is an error).  Returns

@@ -882,6 +882,7 @@ struct tl_vecwriter {
 	size_t		 len, cap;
 	int		 errnum;	/* a write failed: every call fails */
 	uint64_t	 nrec;		/* records written */
+	int		 digits;	/* significant digits; 0: shortest */
 };
 
 /* Hand the buffered bytes to the FILE. */
@@ -904,7 +905,9 @@ reserve(struct tl_vecwriter *w, size_t n, struct tl_err *e)
 
 	if (n <= w->cap - w->len)
 		return 0;
-	if (drain(w, e) < 0)
+	if (w->f == NULL)	/* a buffer writer keeps it all: doubles */
+		n = w->len + n > 2 * w->cap ? w->len + n : 2 * w->cap;
+	else if (drain(w, e) < 0)
 		return -1;
 	if (n > w->cap) {
 		if ((b = realloc(w->buf, n)) == NULL)
@@ -1053,7 +1056,7 @@ tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
 		p = w->buf + w->len;
 		for (size_t j = 0; j < dim; j++) {
 			*p++ = '\t';
-			p = tl_fmt_float(p, x[j]);
+			p = tl_fmt_float_digits(p, x[j], w->digits);
 		}
 		*p++ = '\n';
 		w->len = (size_t)(p - w->buf);
@@ -1082,4 +1085,58 @@ tl_vecwriter_free(struct tl_vecwriter *w)
 	tl_vechdr_free(&w->hdr);
 	free(w->buf);
 	free(w);
+}
+
+/* ------------------------------------------------- writing in parallel */
+
+struct tl_vecwriter *
+tl_vecwriter_new_buffer(const struct tl_vechdr *h, int binary,
+    struct tl_err *e)
+{
+	struct tl_vecwriter *w = tl_vecwriter_new(NULL, h, binary, 1, e);
+
+	if (w != NULL)
+		w->len = 0;	/* the binary header written, dropped */
+	return w;
+}
+
+const char *
+tl_vecwriter_buffer(const struct tl_vecwriter *w, size_t *n)
+{
+	*n = w->len;
+	return w->buf;
+}
+
+void
+tl_vecwriter_buffer_reset(struct tl_vecwriter *w, uint64_t nrec)
+{
+	w->len = 0;
+	w->nrec = nrec;
+}
+
+void
+tl_vecwriter_set_digits(struct tl_vecwriter *w, int digits)
+{
+	w->digits = digits;
+}
+
+int
+tl_vecwriter_put_raw(struct tl_vecwriter *w, const char *p, size_t n,
+    uint64_t nrec, struct tl_err *e)
+{
+	if (w->errnum)
+		return tl_errf_sys(e, w->errnum, "write error");
+	if (n > w->cap - w->len && drain(w, e) < 0)
+		return -1;
+	if (n > w->cap) {	/* larger than the buffer: straight out */
+		if (fwrite(p, 1, n, w->f) != n) {
+			w->errnum = errno ? errno : EIO;
+			return tl_errf_sys(e, w->errnum, "write error");
+		}
+	} else {
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+	}
+	w->nrec += nrec;
+	return 0;
 }

@@ -111,4 +111,35 @@ int	tl_vecwriter_flush(struct tl_vecwriter *w, struct tl_err *e);
 /* Release W (does not flush or close the FILE). NULL is a no-op. */
 void	tl_vecwriter_free(struct tl_vecwriter *w);
 
+/*
+ * Writing in parallel: each thread formats its records with a buffer
+ * writer of its own, which keeps them in memory, and the thread that owns
+ * the stream's writer appends the bytes, in order, with
+ * tl_vecwriter_put_raw.
+ */
+
+/* A writer of records (no header) in the form BINARY of a stream with
+ * header H into memory, growing as needed.  NULL with E filled in. */
+struct tl_vecwriter *tl_vecwriter_new_buffer(const struct tl_vechdr *h,
+	    int binary, struct tl_err *e);
+
+/* Borrowed: the bytes a buffer writer holds, *N of them, valid until its
+ * next put or reset. */
+const char *tl_vecwriter_buffer(const struct tl_vecwriter *w, size_t *n);
+
+/* Empty a buffer writer; its next record is number NREC + 1 (in
+ * messages). */
+void	tl_vecwriter_buffer_reset(struct tl_vecwriter *w, uint64_t nrec);
+
+/* Write values with DIGITS significant digits in the text form (1 to 9;
+ * 0, the default: the shortest decimal that reads back exactly; see
+ * tl_fmt_float_digits). */
+void	tl_vecwriter_set_digits(struct tl_vecwriter *w, int digits);
+
+/* Append the N bytes at P, NREC whole records that a buffer writer made
+ * for a stream of W's header and form, to W's stream.  0, or -1 with E
+ * filled in (e->errnum set). */
+int	tl_vecwriter_put_raw(struct tl_vecwriter *w, const char *p, size_t n,
+	    uint64_t nrec, struct tl_err *e);
+
 #endif
