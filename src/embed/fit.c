@@ -121,12 +121,12 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 			o->verbose = 1;
 			break;
 		default:
-			if (!embed_docs_option(ch, optarg, &o->docs))
+			if (!tl_docopts_parse(ch, optarg, &o->docs))
 				embed_bad_option(argv, ch);
 		}
 	if (o->output == NULL)
 		tl_usage_error("fit: -o OUT is required (a model file)");
-	embed_docs_check(&o->docs);
+	tl_docopts_check(&o->docs);
 	if (o->counts && optind == argc)
 		tl_usage_error("fit: --counts reads the text twice: name "
 		    "files, not standard input");

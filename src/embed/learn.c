@@ -184,10 +184,10 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			    1024);
 			break;
 		default:
-			if (!embed_docs_option(ch, optarg, &o->docs))
+			if (!tl_docopts_parse(ch, optarg, &o->docs))
 				embed_bad_option(argv, ch);
 		}
-	embed_docs_check(&o->docs);
+	tl_docopts_check(&o->docs);
 	if (o->tok_set && o->init != NULL)
 		tl_usage_error("learn: --tokenizer and --init: the initial "
 		    "model's tokenizer is used");

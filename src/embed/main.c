@@ -233,10 +233,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_VERSION:
 			tl_print_version();
 		default:
-			if (!embed_docs_option(ch, optarg, &o->docs))
+			if (!tl_docopts_parse(ch, optarg, &o->docs))
 				embed_bad_option(argv, ch);
 		}
-	embed_docs_check(&o->docs);
+	tl_docopts_check(&o->docs);
 }
 
 /* Documents per block, and the text bytes after which a block is full:

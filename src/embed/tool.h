@@ -5,6 +5,8 @@
 #ifndef TL_EMBED_TOOL_H
 #define TL_EMBED_TOOL_H
 
+#include "docopts.h"
+
 /* The subcommands: ARGV[0] is the subcommand's name. */
 int	embed_fit_main(int argc, char **argv);
 int	embed_import_main(int argc, char **argv);
@@ -22,25 +24,15 @@ _Noreturn void embed_bad_option(char **argv, int ch);
  * BUF holds the path when it is found beside the executable. */
 const char *embed_default_model(char *buf, size_t cap);
 
-/* The values of the document-input long options (see docopts.c); each
- * command lists those it takes in its option table. */
+/* The document-input options are the library's (docopts.h); these are
+ * their values under the names the commands' option tables use. */
 enum {
-	EMBED_O_ID_FIELD = 0x1000,
-	EMBED_O_JSONL,
-	EMBED_O_LABEL_FIELD,
-	EMBED_O_SKIP_BAD,
-	EMBED_O_TEXT_FIELD,
-	EMBED_O_TSV
+	EMBED_O_ID_FIELD = TL_DOCOPT_ID_FIELD,
+	EMBED_O_JSONL = TL_DOCOPT_JSONL,
+	EMBED_O_LABEL_FIELD = TL_DOCOPT_LABEL_FIELD,
+	EMBED_O_SKIP_BAD = TL_DOCOPT_SKIP_BAD,
+	EMBED_O_TEXT_FIELD = TL_DOCOPT_TEXT_FIELD,
+	EMBED_O_TSV = TL_DOCOPT_TSV
 };
-
-struct tl_docs_opts;
-
-/* Apply document-input option CH with argument ARG to D: 1 when CH is
- * one of them, 0 otherwise.  Exits 2 on --jsonl with --tsv. */
-int	embed_docs_option(int ch, const char *arg, struct tl_docs_opts *d);
-
-/* After the options: exit 2 when the JSON field options come without
- * --jsonl. */
-void	embed_docs_check(const struct tl_docs_opts *d);
 
 #endif

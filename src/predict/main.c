@@ -7,7 +7,9 @@
  * (--labels), or the K best classes with their probabilities (--top); or,
  * with --eval, compares the decisions with the input's labels and prints
  * the metrics (report.c).  Before anything is applied, the embedding named
- * in the stream's header must be the one the model was trained on.
+ * in the stream's header must be the one the model was trained on.  A
+ * pipeline model (tl-stack --freeze) takes raw text instead, read as
+ * tl-embed reads it (text.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "docopts.h"
 #include "fmt.h"
 #include "io.h"
 #include "model.h"
@@ -43,7 +46,11 @@ usage(FILE *f)
 	fprintf(f, "usage: tl-predict [--binary] [--eval [--json] [--no-auc]] "
 	    "[--force] [--labels | --top K]\n"
 	    "                  [--no-header] [--threshold T] [-v] -m MODEL "
-	    "[-o FILE] [FILE ...]\n");
+	    "[-o FILE] [FILE ...]\n"
+	    "       tl-predict ... [--tsv | --jsonl [--id-field PATH] "
+	    "[--label-field PATH]\n"
+	    "                  [--text-field PATH]] [--skip-bad] -m PIPELINE "
+	    "[FILE ...]\n");
 }
 
 static _Noreturn void
@@ -60,6 +67,10 @@ help(void)
 	    "metrics\n"
 	    "      --force        apply to vectors of another embedding or "
 	    "stacking\n"
+	    "      --tsv, --jsonl, --id-field, --label-field, --text-field, "
+	    "--skip-bad\n"
+	    "                     raw text in, as tl-embed reads it (a "
+	    "pipeline model)\n"
 	    "      --json         --eval report as one JSON object\n"
 	    "      --labels       write id and predicted label only\n"
 	    "      --no-auc       --eval without ROC AUC (constant memory)\n"
@@ -81,7 +92,12 @@ load_model(struct predict *pr, const char *path)
 	pr->model_path = path;
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
-	if ((pr->head = tl_head_load(m, &e)) == NULL)
+	if (strcmp(tl_model_kind(m) ? tl_model_kind(m) : "", "pipeline") ==
+	    0) {
+		if ((pr->pipe = tl_pipeline_load(m, &e)) == NULL)
+			tl_die_err(path, &e);
+		pr->head = tl_pipeline_head(pr->pipe);
+	} else if ((pr->head = pr->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
 	if (tl_model_digest(m) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
@@ -407,6 +423,13 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 	struct predict *pr = ctx;
 
 	tl_head_apply(pr->head, b->x, b->n, pr->p);
+	predict_emit(pr, b, name, binary);
+}
+
+void
+predict_emit(struct predict *pr, const struct tl_vecblock *b,
+    const char *name, int binary)
+{
 	pr->rows += b->n;
 	switch (pr->mode) {
 	case MODE_STREAM:
@@ -462,20 +485,29 @@ main(int argc, char *argv[])
 		{ "eval",	no_argument,		NULL, OPT_EVAL },
 		{ "force",	no_argument,		NULL, OPT_FORCE },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "id-field",	required_argument,	NULL, TL_DOCOPT_ID_FIELD },
+		{ "jsonl",	no_argument,		NULL, TL_DOCOPT_JSONL },
+		{ "label-field", required_argument,	NULL,
+		    TL_DOCOPT_LABEL_FIELD },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "labels",	no_argument,		NULL, OPT_LABELS },
 		{ "model",	required_argument,	NULL, 'm' },
 		{ "no-auc",	no_argument,		NULL, OPT_NO_AUC },
 		{ "no-header",	no_argument,		NULL, OPT_NO_HEADER },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "skip-bad",	no_argument,		NULL, TL_DOCOPT_SKIP_BAD },
+		{ "text-field",	required_argument,	NULL, TL_DOCOPT_TEXT_FIELD },
 		{ "threshold",	required_argument,	NULL, OPT_THRESHOLD },
 		{ "top",	required_argument,	NULL, OPT_TOP },
+		{ "tsv",	no_argument,		NULL, TL_DOCOPT_TSV },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	static struct predict pr;
 	const char *output = NULL, *model = NULL;
+	struct tl_docs_opts docs = { 0 };
+	int text = 0;
 	int ch, binary = 0, eval = 0, labels = 0, no_auc = 0, no_header = 0;
 	long long top = 0;
 	struct tl_outfile out;
@@ -529,9 +561,14 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			tl_print_version();
 		default:
+			if (tl_docopts_parse(ch, optarg, &docs)) {
+				text = 1;
+				break;
+			}
 			usage(stderr);
 			return TL_EXIT_USAGE;
 		}
+	tl_docopts_check(&docs);
 	if (model == NULL)
 		tl_usage_error("no model: give -m MODEL");
 	if (eval + labels + (top > 0) > 1)
@@ -547,6 +584,9 @@ main(int argc, char *argv[])
 	pr.mode = eval ? MODE_EVAL : labels ? MODE_LABELS : top > 0 ?
 	    MODE_TOP : MODE_STREAM;
 	load_model(&pr, model);
+	if (text && pr.pipe == NULL)
+		tl_usage_error("%s is not a pipeline model: it reads vector "
+		    "streams, not text (--tsv, --jsonl, ...)", model);
 	check_options(&pr);
 	pr.top = (size_t)top < pr.k ? (size_t)top : pr.k;
 	pr.oname = output != NULL ? output : "stdout";
@@ -558,8 +598,12 @@ main(int argc, char *argv[])
 	else if (pr.mode == MODE_STREAM)
 		start_stream(&pr, binary, no_header);
 	t0 = now();
-	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
-	    &(struct tl_cli_streams){ on_header, on_block, &pr });
+	if (pr.pipe != NULL)
+		predict_text(&pr, argv + optind, argc - optind, &docs,
+		    BLOCK_ROWS);
+	else
+		tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
+		    &(struct tl_cli_streams){ on_header, on_block, &pr });
 	if (pr.verbose) {
 		t0 = now() - t0;
 		tl_warn("%llu records in %.3f s (%.0f records/s)", pr.rows, t0,
@@ -579,7 +623,8 @@ main(int argc, char *argv[])
 	tl_eval_free(pr.ev);
 	tl_mleval_free(pr.ml);
 	tl_regeval_free(pr.reg);
-	tl_head_free(pr.head);
+	tl_head_free(pr.own);
+	tl_pipeline_free(pr.pipe);
 	json_decref(pr.stacked);
 	free(pr.p);
 	free(pr.lbuf);

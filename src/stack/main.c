@@ -7,7 +7,9 @@
  * layer.  The header names each appended column NAME:CLASS, NAME being
  * the model file's base name without ".tlm" or the one given as -m
  * NAME=FILE, so that columns from several models stay apart.  Streams in
- * blocks, one sgemm per model per block, in constant memory.
+ * blocks, one sgemm per model per block, in constant memory.  A pipeline
+ * model (tl-stack --freeze, freeze.c) stacks its last head's outputs
+ * computed from the embedding's vectors.
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -19,17 +21,19 @@
 #include "io.h"
 #include "head.h"
 #include "model.h"
+#include "pipeline.h"
+#include "stack.h"
 #include "vecstream.h"
 
 #define BLOCK_ROWS 4096
 #define MAX_MODELS 64
 
-#define MAX_PREFIX 256
-
 struct stage {
 	const char	*path;
 	char		 prefix[MAX_PREFIX];	/* of its column names */
-	struct tl_head	*head;
+	const struct tl_head *head;	/* own, or the pipeline's last */
+	struct tl_head	*own;		/* NULL for a pipeline */
+	struct tl_pipeline *pipe;	/* NULL for a head */
 	char		 digest[65];
 };
 
@@ -57,6 +61,9 @@ usage(FILE *f)
 	    "                "
 	    "[-m [NAME=]MODEL ...]\n"
 	    "                [-o FILE] [FILE ...]\n"
+	    "       tl-stack --freeze [--normalize] [--pool KIND] [--sif-a A] "
+	    "-o FILE\n"
+	    "                EMBEDDING MODEL ...\n"
 	    "Append each model's class probabilities to every input vector.\n"
 	    "  -m, --model [NAME=]MODEL  a classifier to apply (repeatable, in "
 	    "order);\n"
@@ -67,18 +74,18 @@ usage(FILE *f)
 	    "      --binary       write the binary vector stream\n"
 	    "      --force        apply models trained on another embedding's "
 	    "vectors\n"
+	    "      --freeze       write the embedding and the models as one "
+	    "pipeline model;\n"
+	    "                     --pool, --normalize, --sif-a: the pooling "
+	    "of tl-embed\n"
 	    "      --no-header    write no header line (text form)\n"
 	    "      --only         write only the models' outputs, not the "
 	    "input's\n"
 	    "  -h, --help         this help;  --version  the version\n");
 }
 
-/* Split ARG, "[NAME=]FILE", into S's path and column-name prefix.  It is
- * NAME=FILE when the text before the first '=' is not empty and holds no
- * '/' (so "./a=b.tlm" names a file whose name holds '='); the default
- * prefix is FILE's base name without a ".tlm" suffix. */
-static void
-parse_stage(struct stage *s, const char *arg)
+const char *
+stack_parse_name(const char *arg, const char *opt, char name[MAX_PREFIX])
 {
 	const char *eq = strchr(arg, '='), *slash = strchr(arg, '/');
 	char tmp[4096], *base;
@@ -86,17 +93,16 @@ parse_stage(struct stage *s, const char *arg)
 
 	if (eq != NULL && eq != arg && (slash == NULL || slash > eq)) {
 		n = (size_t)(eq - arg);
-		if (n >= sizeof(s->prefix))
+		if (n >= MAX_PREFIX)
 			tl_usage_error("model name '%.*s...' is too long",
 			    20, arg);
-		memcpy(s->prefix, arg, n);
-		s->prefix[n] = '\0';
-		s->path = eq + 1;
-		if (*s->path == '\0')
-			tl_usage_error("-m %s: no model file after '='", arg);
-		return;
+		memcpy(name, arg, n);
+		name[n] = '\0';
+		if (eq[1] == '\0')
+			tl_usage_error("%s%s: no model file after '='", opt,
+			    arg);
+		return eq + 1;
 	}
-	s->path = arg;
 	if (strlen(arg) >= sizeof(tmp))
 		tl_usage_error("model path too long");
 	memcpy(tmp, arg, strlen(arg) + 1);
@@ -104,10 +110,11 @@ parse_stage(struct stage *s, const char *arg)
 	n = strlen(base);
 	if (n > 4 && strcmp(base + n - 4, ".tlm") == 0)
 		base[n -= 4] = '\0';
-	if (n >= sizeof(s->prefix))
+	if (n >= MAX_PREFIX)
 		tl_usage_error("model name '%.20s...' is too long: choose "
 		    "one with -m NAME=FILE", base);
-	memcpy(s->prefix, base, n + 1);
+	memcpy(name, base, n + 1);
+	return arg;
 }
 
 /* Load S's model from S->path. */
@@ -120,7 +127,12 @@ load_stage(struct stage *s)
 
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
-	if ((s->head = tl_head_load(m, &e)) == NULL)
+	if (strcmp(tl_model_kind(m) ? tl_model_kind(m) : "", "pipeline") ==
+	    0) {
+		if ((s->pipe = tl_pipeline_load(m, &e)) == NULL)
+			tl_die_err(path, &e);
+		s->head = tl_pipeline_head(s->pipe);
+	} else if ((s->head = s->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
 	if (tl_model_digest(m) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
@@ -160,8 +172,16 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 		for (j = 0; j < tl_head_out_dim(st->stage[i].head); j++)
 			names[at++] = join_name(st->stage[i].prefix,
 			    tl_head_names(st->stage[i].head)[j]);
+	/* With --only the input's stacked outputs are gone: so are their
+	 * digests. */
+	struct tl_vechdr kept = *in;
+
+	if (st->only) {
+		kept.stacked = NULL;
+		kept.nstacked = 0;
+	}
 	tl_vechdr_init(&st->hdr);
-	if (tl_vechdr_copy(&st->hdr, in, &e) == -1 ||
+	if (tl_vechdr_copy(&st->hdr, &kept, &e) == -1 ||
 	    tl_vechdr_set_names(&st->hdr, st->dim_out,
 	    (const char *const *)names, &e) == -1)
 		tl_die_err(NULL, &e);
@@ -181,13 +201,16 @@ check_input(const struct stack *st, const char *name,
     const struct tl_vechdr *in)
 {
 	for (size_t i = 0; i < st->nstage; i++) {
-		const struct tl_head *h = st->stage[i].head;
-		const char *want = tl_head_input_model(h);
+		const struct stage *s = &st->stage[i];
+		const char *want = s->pipe != NULL ?
+		    tl_pipeline_embedding(s->pipe) :
+		    tl_head_input_model(s->head);
+		size_t d = s->pipe != NULL ? tl_pipeline_in_dim(s->pipe) :
+		    tl_head_in_dim(s->head);
 
-		if (tl_head_in_dim(h) != in->dim)
+		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
-			    "%zu", name, in->dim, st->stage[i].path,
-			    tl_head_in_dim(h));
+			    "%zu", name, in->dim, s->path, d);
 		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
 		    strcmp(in->model, want) != 0)
 			tl_die("%s: vectors made by embedding %.12s..., but %s "
@@ -243,7 +266,11 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		const struct tl_head *h = st->stage[i].head;
 		size_t k = tl_head_out_dim(h);
 
-		tl_head_apply(h, b->x, b->n, st->proba);
+		if (st->stage[i].pipe == NULL)
+			tl_head_apply(h, b->x, b->n, st->proba);
+		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
+		    st->proba, &e) == -1)
+			tl_die_err(st->stage[i].path, &e);
 		for (r = 0; r < b->n; r++)
 			memcpy(st->out + r * st->dim_out + at,
 			    st->proba + r * k, sizeof(float) * k);
@@ -275,17 +302,22 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "binary",	no_argument,		NULL, 'B' },
 		{ "force",	no_argument,		NULL, 'F' },
+		{ "freeze",	no_argument,		NULL, 'Z' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "model",	required_argument,	NULL, 'm' },
 		{ "no-header",	no_argument,		NULL, 'H' },
+		{ "normalize",	no_argument,		NULL, 'N' },
 		{ "only",	no_argument,		NULL, 'O' },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "pool",	required_argument,	NULL, 'P' },
+		{ "sif-a",	required_argument,	NULL, 'S' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	static struct stack st;
 	const char *models[MAX_MODELS], *output = NULL;
-	int ch, binary = 0, no_header = 0, only = 0;
+	int ch, binary = 0, no_header = 0, only = 0, freeze = 0, pooled = 0;
+	struct tl_pool_opts pool = { 0 };
 	size_t nmodels = 0;
 	struct tl_outfile out;
 	struct tl_err e;
@@ -302,6 +334,9 @@ main(int argc, char *argv[])
 		case 'H':
 			no_header = 1;
 			break;
+		case 'N':
+			pool.normalize = pooled = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			tl_stdout_close();
@@ -317,16 +352,44 @@ main(int argc, char *argv[])
 		case 'o':
 			output = optarg;
 			break;
+		case 'P':
+			if (tl_pool_kind_parse(optarg, &pool.kind) == -1)
+				tl_usage_error("--pool: unknown kind '%s' "
+				    "(mean, sif, max, meanmax)", optarg);
+			pooled = 1;
+			break;
+		case 'S':
+			if ((pool.sif_a = tl_arg_double("--sif-a", optarg, 0,
+			    1)) <= 0)
+				tl_usage_error("--sif-a: %s is not positive",
+				    optarg);
+			pooled = 1;
+			break;
+		case 'Z':
+			freeze = 1;
+			break;
 		case 'V':
 			tl_print_version();
 		default:
 			usage(stderr);
 			return TL_EXIT_USAGE;
 		}
+	if (freeze) {
+		if (nmodels > 0 || binary || no_header || only || st.force)
+			tl_usage_error("--freeze takes the models as arguments "
+			    "and -o, --pool, --normalize, --sif-a only");
+		stack_freeze(argv + optind, argc - optind, &pool, output);
+		tl_stdout_close();
+		return TL_EXIT_OK;
+	}
+	if (pooled)
+		tl_usage_error("--pool, --normalize and --sif-a go with "
+		    "--freeze");
 	if (nmodels == 0)
 		tl_usage_error("no model: give at least one -m MODEL");
 	for (size_t k = 0; k < nmodels; k++)
-		parse_stage(&st.stage[k], models[k]);
+		st.stage[k].path = stack_parse_name(models[k], "-m ",
+		    st.stage[k].prefix);
 	for (size_t k = 0; k < nmodels; k++)
 		load_stage(&st.stage[st.nstage++]);
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
@@ -343,8 +406,10 @@ main(int argc, char *argv[])
 		tl_die_err(NULL, &e);
 	tl_vecwriter_free(st.w);
 	tl_vechdr_free(&st.hdr);
-	for (size_t k = 0; k < st.nstage; k++)
-		tl_head_free(st.stage[k].head);
+	for (size_t k = 0; k < st.nstage; k++) {
+		tl_pipeline_free(st.stage[k].pipe);
+		tl_head_free(st.stage[k].own);
+	}
 	free(st.out);
 	free(st.proba);
 	tl_stdout_close();

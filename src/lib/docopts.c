@@ -1,35 +1,30 @@
-/*
- * The document-input options that tl-embed's commands share (--tsv,
- * --jsonl, --text-field, --id-field, --label-field, --skip-bad): one
- * parser and one set of rules, so that embedding, fit and learn read text
- * the same way.
- */
+/* The document-input options of the tools that read raw text; see
+ * docopts.h. */
 #include <stddef.h>
 
 #include "cli.h"
-#include "docs.h"
-#include "tool.h"
+#include "docopts.h"
 
 int
-embed_docs_option(int ch, const char *arg, struct tl_docs_opts *d)
+tl_docopts_parse(int ch, const char *arg, struct tl_docs_opts *d)
 {
 	switch (ch) {
-	case EMBED_O_ID_FIELD:
+	case TL_DOCOPT_ID_FIELD:
 		d->id_field = arg;
 		return 1;
-	case EMBED_O_JSONL:
-	case EMBED_O_TSV:
+	case TL_DOCOPT_JSONL:
+	case TL_DOCOPT_TSV:
 		if (d->format != TL_DOCS_LINES)
 			tl_usage_error("--jsonl and --tsv exclude each other");
-		d->format = ch == EMBED_O_JSONL ? TL_DOCS_JSONL : TL_DOCS_TSV;
+		d->format = ch == TL_DOCOPT_JSONL ? TL_DOCS_JSONL : TL_DOCS_TSV;
 		return 1;
-	case EMBED_O_LABEL_FIELD:
+	case TL_DOCOPT_LABEL_FIELD:
 		d->label_field = arg;
 		return 1;
-	case EMBED_O_SKIP_BAD:
+	case TL_DOCOPT_SKIP_BAD:
 		d->skip_bad = 1;
 		return 1;
-	case EMBED_O_TEXT_FIELD:
+	case TL_DOCOPT_TEXT_FIELD:
 		d->text_field = arg;
 		return 1;
 	}
@@ -37,7 +32,7 @@ embed_docs_option(int ch, const char *arg, struct tl_docs_opts *d)
 }
 
 void
-embed_docs_check(const struct tl_docs_opts *d)
+tl_docopts_check(const struct tl_docs_opts *d)
 {
 	if (d->format == TL_DOCS_JSONL)
 		return;

@@ -1,0 +1,643 @@
+/*
+ * Frozen pipelines; see pipeline.h.  Freezing and loading share one rule,
+ * check_wiring(): a head's input dimension is its base stage's output
+ * dimension (or 0 without a base) plus its stacked stages' output
+ * dimensions.  A loaded stage is rebuilt as a model of its own (its
+ * tensors without the prefix, its own description) so that the embedding
+ * and head code load it exactly as they load the stage's original file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "pipeline.h"
+#include "tokenize.h"
+
+#define MAXS TL_PIPELINE_MAX_STAGES
+
+/* Where a head's input comes from: stage indices, all before the head. */
+struct wire {
+	long	 base;			/* -1: none (tl-stack --only) */
+	size_t	 stacked[MAXS];
+	size_t	 nstacked;
+};
+
+/* Check that a head of input dimension IN, stage I, wired as W gets IN
+ * values from stages of output dimensions DIM.  NAME[j] names stage j in
+ * messages. */
+static int
+check_wiring(const struct wire *w, size_t i, size_t in, const size_t *dim,
+    const char *const *name, struct tl_err *e)
+{
+	char what[1024];
+	size_t sum = 0, at = 0;
+
+	if (w->base >= (long)i || (w->base < 0 && w->nstacked == 0))
+		return tl_errf(e, "%s: its input comes from no earlier stage",
+		    name[i]);
+	what[0] = '\0';
+	if (w->base >= 0) {
+		sum = dim[w->base];
+		at = (size_t)snprintf(what, sizeof(what), "%s gives %zu",
+		    name[w->base], dim[w->base]);
+	}
+	for (size_t j = 0; j < w->nstacked; j++) {
+		if (w->stacked[j] >= i)
+			return tl_errf(e, "%s: stacks a stage that is not "
+			    "before it", name[i]);
+		sum += dim[w->stacked[j]];
+		if (at < sizeof(what))
+			at += (size_t)snprintf(what + at, sizeof(what) - at,
+			    "%s%s %zu", at > 0 ? ", stacked " : "stacked ",
+			    name[w->stacked[j]], dim[w->stacked[j]]);
+	}
+	if (sum != in)
+		return tl_errf(e, "%s: takes %zu values per record, but its "
+		    "inputs give %zu (%s)", name[i], in, sum, what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Freezing                                                           */
+/* ------------------------------------------------------------------ */
+
+struct freeze {
+	const struct tl_pipeline_stage *s;
+	size_t		 n;
+	const char	*name[MAXS];
+	struct tl_head	*head[MAXS];	/* NULL for stage 0 */
+	size_t		 dim[MAXS];	/* output dimension of each stage */
+	struct wire	 wire[MAXS];
+	json_t		*pool;		/* the pooling's description */
+};
+
+/* The stage before I whose digest is DIGEST, or -1. */
+static long
+find_stage(const struct freeze *z, size_t i, const char *digest)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(z->s[j].digest, digest) == 0)
+			return (long)j;
+	return -1;
+}
+
+/* Stage 0: an embedding that pools with POOL. */
+static int
+freeze_embedding(struct freeze *z, const struct tl_pool_opts *pool,
+    struct tl_err *e)
+{
+	struct tl_pool_opts o = *pool;
+	struct tl_embed *emb;
+	struct tl_pool *p;
+	int sif = pool->kind == TL_POOL_SIF;
+
+	o.counts = NULL;
+	if ((emb = tl_embed_from_model(z->s[0].model, e)) == NULL) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		return tl_errf(e, "%s: the first stage must be the embedding: "
+		    "%s", z->name[0], msg);
+	}
+	if ((p = tl_pool_new(emb, &o, e)) == NULL) {
+		tl_embed_free(emb);
+		return -1;
+	}
+	z->dim[0] = tl_pool_dim(p);
+	z->pool = json_pack("{s:s,s:b}", "kind", tl_pool_kind_name(o.kind),
+	    "normalize", o.normalize);
+	if (z->pool != NULL && sif && json_object_set_new(z->pool, "sif_a",
+	    json_real(tl_pool_sif_a(p))) != 0) {
+		json_decref(z->pool);
+		z->pool = NULL;
+	}
+	tl_pool_free(p);
+	tl_embed_free(emb);
+	return z->pool == NULL ? tl_errf(e, "out of memory") : 0;
+}
+
+/* Stage I's wiring from its description's "input": the stage whose
+ * digest is input.model (the one before when the head does not record
+ * it), then input.stacked, kept or dropped as the dimensions say. */
+static int
+wire_head(struct freeze *z, size_t i, struct tl_err *e)
+{
+	json_t *in = json_object_get(tl_model_meta(z->s[i].model), "input");
+	json_t *st = json_object_get(in, "stacked");
+	const char *want = tl_head_input_model(z->head[i]);
+	struct wire *w = &z->wire[i];
+	size_t sum = 0, j;
+	long b;
+
+	b = want[0] != '\0' ? find_stage(z, i, want) : (long)i - 1;
+	if (b < 0)
+		return tl_errf(e, "%s: was trained on the outputs of model "
+		    "%.12s..., which is none of the stages before it (%s is "
+		    "%.12s...)", z->name[i], want, z->name[i - 1],
+		    z->s[i - 1].digest);
+	if (json_array_size(st) > MAXS)
+		return tl_errf(e, "%s: stacks too many models", z->name[i]);
+	for (j = 0; j < json_array_size(st); j++) {
+		const char *d = json_string_value(json_array_get(st, j));
+		long k = d != NULL ? find_stage(z, i, d) : -1;
+
+		if (k < 0)
+			return tl_errf(e, "%s: was trained with the outputs of "
+			    "model %.12s... stacked on, which is none of the "
+			    "stages before it", z->name[i], d ? d : "?");
+		w->stacked[j] = (size_t)k;
+		sum += z->dim[k];
+	}
+	w->nstacked = j;
+	/* tl-stack --only keeps the stacked outputs alone. */
+	w->base = j > 0 && tl_head_in_dim(z->head[i]) == sum ? -1 : b;
+	return check_wiring(w, i, tl_head_in_dim(z->head[i]), z->dim,
+	    z->name, e);
+}
+
+/* Every stage but the last must feed a later one. */
+static int
+check_used(const struct freeze *z, struct tl_err *e)
+{
+	for (size_t j = 0; j + 1 < z->n; j++) {
+		int used = 0;
+
+		for (size_t i = j + 1; i < z->n && !used; i++) {
+			used = z->wire[i].base == (long)j;
+			for (size_t k = 0; k < z->wire[i].nstacked; k++)
+				used |= z->wire[i].stacked[k] == j;
+		}
+		if (!used)
+			return tl_errf(e, "%s: no later stage takes its "
+			    "outputs", z->name[j]);
+	}
+	return 0;
+}
+
+static const char *
+output_name(enum tl_head_output o)
+{
+	return o == TL_HEAD_PROBA ? "proba" : o == TL_HEAD_SCORES ? "scores" :
+	    "values";
+}
+
+/* The description of stage I (new reference), or NULL. */
+static json_t *
+stage_json(const struct freeze *z, size_t i)
+{
+	json_t *o, *st;
+
+	o = json_pack("{s:s,s:s,s:s,s:O}", "name", z->s[i].name, "sha256",
+	    z->s[i].digest, "kind", tl_model_kind(z->s[i].model),
+	    "description", tl_model_meta(z->s[i].model));
+	if (o == NULL)
+		return NULL;
+	if (i == 0)
+		return json_object_set(o, "pool", z->pool) == 0 ? o :
+		    (json_decref(o), NULL);
+	if ((st = json_array()) == NULL || json_object_set_new(o, "input",
+	    json_pack("{s:o,s:o}", "base", z->wire[i].base < 0 ? json_null() :
+	    json_integer(z->wire[i].base), "stacked", st)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	for (size_t j = 0; j < z->wire[i].nstacked; j++)
+		if (json_array_append_new(st, json_integer(
+		    (json_int_t)z->wire[i].stacked[j])) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* The pipeline's description (new reference), or NULL. */
+static json_t *
+pipeline_json(const struct freeze *z, const char *tool)
+{
+	const struct tl_head *h = z->head[z->n - 1];
+	json_t *meta, *stages, *names;
+
+	if ((meta = tl_meta_new("pipeline", tool)) == NULL)
+		return NULL;
+	stages = json_array();
+	names = json_array();
+	if (stages == NULL || names == NULL ||
+	    json_object_set_new(meta, "stages", stages) != 0 ||
+	    json_object_set_new(meta, "output_dim",
+	    json_integer((json_int_t)tl_head_out_dim(h))) != 0 ||
+	    json_object_set_new(meta, "output",
+	    json_string(output_name(tl_head_output(h)))) != 0 ||
+	    json_object_set_new(meta, "names", names) != 0)
+		goto fail;
+	for (size_t j = 0; j < tl_head_out_dim(h); j++)
+		if (json_array_append_new(names,
+		    json_string(tl_head_names(h)[j])) != 0)
+			goto fail;
+	for (size_t i = 0; i < z->n; i++)
+		if (json_array_append_new(stages, stage_json(z, i)) != 0 ||
+		    tl_meta_add_parent(meta, z->s[i].digest,
+		    tl_model_kind(z->s[i].model), "stage") != 0)
+			goto fail;
+	return meta;
+fail:
+	json_decref(meta);
+	return NULL;
+}
+
+/* Every tensor of every stage, as "stageI.NAME", and the description. */
+static int
+write_pipeline(const struct freeze *z, const char *tool, FILE *f,
+    char digest[65], struct tl_err *e)
+{
+	struct tl_model_writer *w;
+	json_t *meta;
+	char name[1024];
+	int rc = -1;
+
+	if ((w = tl_model_writer_new()) == NULL ||
+	    (meta = pipeline_json(z, tool)) == NULL) {
+		tl_model_writer_free(w);
+		return tl_errf(e, "out of memory");
+	}
+	for (size_t i = 0; i < z->n; i++)
+		for (size_t k = 0; k < tl_model_ntensors(z->s[i].model); k++) {
+			const struct tl_tensor *t =
+			    tl_model_tensor_at(z->s[i].model, k);
+
+			snprintf(name, sizeof(name), "stage%zu.%s", i, t->name);
+			if (tl_model_writer_add(w, name, t->dtype, t->ndim,
+			    t->shape, t->data, e) == -1)
+				goto out;
+		}
+	rc = tl_model_writer_write(w, meta, f, digest, e);
+out:
+	json_decref(meta);
+	tl_model_writer_free(w);
+	return rc;
+}
+
+static void
+freeze_free(struct freeze *z)
+{
+	for (size_t i = 0; i < z->n; i++)
+		tl_head_free(z->head[i]);
+	json_decref(z->pool);
+}
+
+int
+tl_pipeline_freeze(const struct tl_pipeline_stage *s, size_t n,
+    const struct tl_pool_opts *pool, const char *tool, FILE *f,
+    char digest[65], struct tl_err *e)
+{
+	struct freeze z;
+	char name0[256];
+	int rc = -1;
+	size_t i;
+
+	if (n < 2 || n > MAXS)
+		return tl_errf(e, "a pipeline is an embedding and 1 to %d "
+		    "heads; %zu models given", MAXS - 1, n);
+	memset(&z, 0, sizeof(z));
+	z.s = s;
+	z.n = n;
+	for (i = 0; i < n; i++)
+		z.name[i] = s[i].name;
+	for (i = 1; i < n; i++) {
+		long j = find_stage(&z, i, s[i].digest);
+
+		if (j >= 0)
+			return tl_errf(e, "%s: the same model as %s", s[i].name,
+			    s[j].name);
+	}
+	if (freeze_embedding(&z, pool, e) == -1)
+		goto out;
+	/* A wrong pooling shows as a wrong dimension: say which it was. */
+	snprintf(name0, sizeof(name0), "%s with %s pooling", s[0].name,
+	    tl_pool_kind_name(pool->kind));
+	z.name[0] = name0;
+	for (i = 1; i < n; i++) {
+		if ((z.head[i] = tl_head_load(s[i].model, e)) == NULL) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			tl_errf(e, "%s: %s", s[i].name, msg);
+			goto out;
+		}
+		z.dim[i] = tl_head_out_dim(z.head[i]);
+		if (wire_head(&z, i, e) == -1)
+			goto out;
+	}
+	if (check_used(&z, e) == 0)
+		rc = write_pipeline(&z, tool, f, digest, e);
+out:
+	freeze_free(&z);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading and applying                                               */
+/* ------------------------------------------------------------------ */
+
+struct pnode {
+	struct tl_head	*head;		/* NULL for stage 0 */
+	struct wire	 wire;
+	size_t		 in, dim;	/* input and output dimensions */
+	float		*out;		/* cap x dim outputs of a block */
+};
+
+struct tl_pipeline {
+	size_t		 n;
+	struct pnode	 node[MAXS];
+	struct tl_model	*emb_model;	/* stage 0, rebuilt */
+	struct tl_embed	*emb;
+	struct tl_pool	*pool;
+	struct tl_tokens tok;
+	char		 emb_digest[65];
+	size_t		 cap;		/* rows the buffers hold */
+	size_t		 max_in;	/* largest head input */
+	float		*scratch;	/* cap x max_in: a head's input */
+};
+
+/* Stage I of M as a model of its own: the tensors "stageI.*" without the
+ * prefix, described by DESC.  New model, or NULL with E filled in. */
+static struct tl_model *
+stage_model(struct tl_model *m, size_t i, json_t *desc, struct tl_err *e)
+{
+	struct tl_model_writer *w;
+	struct tl_model *sub = NULL;
+	char prefix[32], digest[65], *buf = NULL;
+	size_t plen, len = 0;
+	FILE *f = NULL;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "stage%zu.", i);
+	if ((w = tl_model_writer_new()) == NULL)
+		return tl_errf(e, "out of memory"), NULL;
+	for (size_t k = 0; k < tl_model_ntensors(m); k++) {
+		const struct tl_tensor *t = tl_model_tensor_at(m, k);
+
+		if (strncmp(t->name, prefix, plen) == 0 &&
+		    tl_model_writer_add(w, t->name + plen, t->dtype, t->ndim,
+		    t->shape, t->data, e) == -1)
+			goto out;
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		tl_errf(e, "out of memory");
+		goto out;
+	}
+	if (tl_model_writer_write(w, desc, f, digest, e) == 0 &&
+	    fclose(f) == 0)
+		sub = tl_model_load_mem(buf, len, e);
+	else if (f != NULL)
+		fclose(f);
+out:
+	free(buf);
+	tl_model_writer_free(w);
+	return sub;
+}
+
+/* Stage 0's pooling from its "pool" description into O. */
+static int
+pool_opts(json_t *js, struct tl_pool_opts *o, struct tl_err *e)
+{
+	json_t *a = json_object_get(js, "sif_a");
+
+	memset(o, 0, sizeof(*o));
+	if (tl_pool_kind_parse(json_string_value(json_object_get(js, "kind")) ?
+	    json_string_value(json_object_get(js, "kind")) : "", &o->kind) ==
+	    -1)
+		return tl_errf(e, "pipeline: stage 0 has no known "
+		    "\"pool\".\"kind\"");
+	o->normalize = json_is_true(json_object_get(js, "normalize"));
+	if (a != NULL && !(json_is_number(a) && json_number_value(a) > 0))
+		return tl_errf(e, "pipeline: \"sif_a\" is not a positive "
+		    "number");
+	o->sif_a = a != NULL ? json_number_value(a) : 0;
+	return 0;
+}
+
+static int
+load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
+    struct tl_err *e)
+{
+	struct tl_pool_opts o;
+	const char *d = json_string_value(json_object_get(js, "sha256"));
+
+	if (d == NULL || strlen(d) != 64)
+		return tl_errf(e, "pipeline: stage 0 has no \"sha256\"");
+	memcpy(p->emb_digest, d, 65);
+	if (pool_opts(json_object_get(js, "pool"), &o, e) == -1 ||
+	    (p->emb_model = stage_model(m, 0, json_object_get(js,
+	    "description"), e)) == NULL ||
+	    (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL ||
+	    tl_tokens_configure(&p->tok, tl_embed_tokenizer(p->emb), e) == -1 ||
+	    (p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
+		return -1;
+	p->node[0].dim = tl_pool_dim(p->pool);
+	return 0;
+}
+
+/* The index at JS, a stage before I, into *OUT. */
+static int
+stage_index(json_t *js, size_t i, size_t *out, struct tl_err *e)
+{
+	if (!json_is_integer(js) || json_integer_value(js) < 0 ||
+	    (size_t)json_integer_value(js) >= i)
+		return tl_errf(e, "pipeline: stage %zu: an input that is not "
+		    "an earlier stage", i);
+	*out = (size_t)json_integer_value(js);
+	return 0;
+}
+
+static int
+load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
+    const char *const *name, struct tl_err *e)
+{
+	struct pnode *nd = &p->node[i];
+	json_t *in = json_object_get(js, "input");
+	json_t *st = json_object_get(in, "stacked"), *b = json_object_get(in,
+	    "base");
+	struct tl_model *sub;
+	size_t k;
+
+	if (!json_is_array(st) || json_array_size(st) > MAXS || b == NULL)
+		return tl_errf(e, "pipeline: stage %zu has no \"input\" with "
+		    "\"base\" and \"stacked\"", i);
+	nd->wire.base = -1;
+	if (!json_is_null(b) && stage_index(b, i, &k, e) == 0)
+		nd->wire.base = (long)k;
+	else if (!json_is_null(b))
+		return -1;
+	for (nd->wire.nstacked = 0; nd->wire.nstacked < json_array_size(st);
+	    nd->wire.nstacked++)
+		if (stage_index(json_array_get(st, nd->wire.nstacked), i,
+		    &nd->wire.stacked[nd->wire.nstacked], e) == -1)
+			return -1;
+	if ((sub = stage_model(m, i, json_object_get(js, "description"), e))
+	    == NULL)
+		return -1;
+	nd->head = tl_head_load(sub, e);
+	tl_model_free(sub);
+	if (nd->head == NULL)
+		return -1;
+	nd->in = tl_head_in_dim(nd->head);
+	nd->dim = tl_head_out_dim(nd->head);
+	if (nd->in > p->max_in)
+		p->max_in = nd->in;
+	{
+		size_t dim[MAXS];
+
+		for (k = 0; k <= i; k++)
+			dim[k] = p->node[k].dim;
+		return check_wiring(&nd->wire, i, nd->in, dim, name, e);
+	}
+}
+
+struct tl_pipeline *
+tl_pipeline_load(struct tl_model *m, struct tl_err *e)
+{
+	const char *kind = tl_model_kind(m), *name[MAXS];
+	json_t *stages = json_object_get(tl_model_meta(m), "stages");
+	struct tl_pipeline *p;
+	size_t n = json_array_size(stages);
+	char names[MAXS][32];
+
+	if (kind == NULL || strcmp(kind, "pipeline") != 0)
+		return tl_errf(e, "not a pipeline (kind \"%s\")", kind ? kind :
+		    "none"), NULL;
+	if (n < 2 || n > MAXS)
+		return tl_errf(e, "pipeline: \"stages\" must be an array of 2 "
+		    "to %d stages", MAXS), NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return tl_errf(e, "out of memory"), NULL;
+	tl_tokens_init(&p->tok);
+	p->n = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "stage %zu", i);
+		name[i] = names[i];
+	}
+	if (load_embedding(p, m, json_array_get(stages, 0), e) == -1)
+		goto fail;
+	for (size_t i = 1; i < n; i++)
+		if (load_head(p, m, i, json_array_get(stages, i), name, e) ==
+		    -1)
+			goto fail;
+	return p;
+fail:
+	tl_pipeline_free(p);
+	return NULL;
+}
+
+const struct tl_head *
+tl_pipeline_head(const struct tl_pipeline *p)
+{
+	return p->node[p->n - 1].head;
+}
+
+size_t
+tl_pipeline_in_dim(const struct tl_pipeline *p)
+{
+	return p->node[0].dim;
+}
+
+const char *
+tl_pipeline_embedding(const struct tl_pipeline *p)
+{
+	return p->emb_digest;
+}
+
+long
+tl_pipeline_pool(struct tl_pipeline *p, const char *text, size_t len,
+    float *x)
+{
+	if (tl_tokenize(&p->tok, text, len) == -1)
+		return -1;
+	return (long)tl_pool_doc(p->pool, &p->tok, x);
+}
+
+/* Room for N rows in every buffer. */
+static int
+grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
+{
+	float *f;
+
+	if (n <= p->cap)
+		return 0;
+	for (size_t i = 1; i + 1 < p->n; i++) {
+		if ((f = realloc(p->node[i].out, n * p->node[i].dim *
+		    sizeof(float))) == NULL)
+			return tl_errf(e, "out of memory");
+		p->node[i].out = f;
+	}
+	if ((f = realloc(p->scratch, n * p->max_in * sizeof(float))) == NULL)
+		return tl_errf(e, "out of memory");
+	p->scratch = f;
+	p->cap = n;
+	return 0;
+}
+
+/* The input of head ND for N rows whose stage outputs are VAL: the base's
+ * outputs as they are when nothing is stacked, else the rows put together
+ * in scratch. */
+static const float *
+gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
+    size_t n)
+{
+	const struct wire *w = &nd->wire;
+	float *row;
+	size_t at, d;
+
+	if (w->nstacked == 0)
+		return val[w->base];
+	for (size_t r = 0; r < n; r++) {
+		row = p->scratch + r * nd->in;
+		at = 0;
+		if (w->base >= 0) {
+			d = p->node[w->base].dim;
+			memcpy(row, val[w->base] + r * d, d * sizeof(float));
+			at = d;
+		}
+		for (size_t j = 0; j < w->nstacked; j++) {
+			d = p->node[w->stacked[j]].dim;
+			memcpy(row + at, val[w->stacked[j]] + r * d,
+			    d * sizeof(float));
+			at += d;
+		}
+	}
+	return p->scratch;
+}
+
+int
+tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
+    float *out, struct tl_err *e)
+{
+	const float *val[MAXS];
+
+	if (grow(p, n, e) == -1)
+		return -1;
+	val[0] = x;
+	for (size_t i = 1; i < p->n; i++) {
+		struct pnode *nd = &p->node[i];
+		float *o = i + 1 < p->n ? nd->out : out;
+
+		tl_head_apply(nd->head, gather(p, nd, val, n), n, o);
+		val[i] = o;
+	}
+	return 0;
+}
+
+void
+tl_pipeline_free(struct tl_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		tl_head_free(p->node[i].head);
+		free(p->node[i].out);
+	}
+	tl_pool_free(p->pool);
+	tl_embed_free(p->emb);
+	tl_model_free(p->emb_model);
+	tl_tokens_free(&p->tok);
+	free(p->scratch);
+	free(p);
+}

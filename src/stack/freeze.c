@@ -1,0 +1,59 @@
+/*
+ * tl-stack --freeze: load the embedding and the heads named on the
+ * command line and write them as one pipeline model (see pipeline.h); the
+ * checks that they fit together are the library's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "digestcache.h"
+#include "io.h"
+#include "pipeline.h"
+#include "stack.h"
+
+struct fstage {
+	char		 name[MAX_PREFIX];
+	const char	*path;
+	char		 digest[65];
+};
+
+void
+stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
+    const char *output)
+{
+	static struct fstage fs[TL_PIPELINE_MAX_STAGES];
+	struct tl_pipeline_stage s[TL_PIPELINE_MAX_STAGES];
+	struct tl_filekey key;
+	struct tl_outfile out;
+	struct tl_err e;
+	char digest[65];
+
+	if (n < 2 || n > TL_PIPELINE_MAX_STAGES)
+		tl_usage_error("--freeze: give the embedding and 1 to %d "
+		    "heads, in order", TL_PIPELINE_MAX_STAGES - 1);
+	if (output == NULL)
+		tl_usage_error("--freeze: -o FILE is required (a model file)");
+	for (int i = 0; i < n; i++) {
+		fs[i].path = stack_parse_name(args[i], "", fs[i].name);
+		tl_filekey_get(fs[i].path, &key);
+		if ((s[i].model = tl_model_load(fs[i].path, &e)) == NULL)
+			tl_die_err(fs[i].path, &e);
+		if (tl_model_digest_cached(s[i].model, fs[i].path, &key,
+		    fs[i].digest) == NULL)
+			tl_die("%s: cannot compute its SHA-256", fs[i].path);
+		s[i].name = fs[i].name;
+		s[i].digest = fs[i].digest;
+	}
+	if (tl_outfile_open(&out, output, 1, &e) == -1)
+		tl_die_err(output, &e);
+	if (tl_pipeline_freeze(s, (size_t)n, pool, "tl-stack", out.f, digest,
+	    &e) == -1) {
+		tl_outfile_abort(&out);
+		tl_die_err(NULL, &e);
+	}
+	if (tl_outfile_commit(&out, &e) == -1)
+		tl_die_err(output, &e);
+	for (int i = 0; i < n; i++)
+		tl_model_free(s[i].model);
+}

@@ -1,0 +1,161 @@
+#!/bin/sh
+# tl-stack --freeze: a frozen pipeline gives what the stages give as
+# separate processes over pipes (tl-embed | tl-stack | tl-predict), bit for
+# bit, for a chain, for the DAG of a head trained on [vector || sentiment],
+# through tl-predict's outputs, nested stacking and another pooling; stages
+# that do not fit are refused at freeze time, naming the stage; truncated
+# or tampered pipeline files fail cleanly.  The default embeddings and the
+# example tweets for the main layouts; a small embedding learnt from the
+# tweets (with subwords) for the rest, to keep the suite quick.
+set -eu
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+M=$TL_TOP/models/default.tlm
+ex=$TL_TOP/examples
+[ -f "$M" ] || { echo "no $M: make test builds it (make model)"; exit 1; }
+cd "$d"
+fail=0
+no() { echo "not ok: $*"; fail=1; }
+# the records of two vector streams (their headers name other models)
+same() { # what, file from the pipes, file from the pipeline
+	if tail -n +2 "$2" | cmp -s - "$3.body"; then :; else
+		no "$1: the pipeline's records differ from the pipes'"
+		tail -n +2 "$2" | diff - "$3.body" | head -n 4
+	fi
+}
+body() { tail -n +2 "$1" >"$1.body"; }
+# exit status and a message matching a pattern
+fails() { # what, status, pattern, command...
+	what=$1 want=$2 pat=$3; shift 3
+	"$@" >/dev/null 2>err && rc=0 || rc=$?
+	[ "$rc" -eq "$want" ] || no "$what: exit $rc, expected $want"
+	grep -q -- "$pat" err || { no "$what: message lacks '$pat'"; cat err; }
+	[ ! -e bad.tlm ] || no "$what: left bad.tlm behind"
+}
+
+awk 'NR == FNR { c[$1]; next } !($1 in c)' "$ex/campaign.tsv" "$ex/tweets.tsv" >sent.tsv
+tl-embed -m "$M" --tsv sent.tsv | tl-train -q -o sentiment.tlm
+tl-embed -m "$M" --tsv "$ex/campaign.tsv" >camp.vec
+tl-embed -m "$M" --jsonl "$ex/new-tweets.jsonl" >new.vec
+
+# The DAG: campaign trained on [vector || sentiment probabilities].
+tl-stack -m sentiment.tlm camp.vec | tl-train -q -o dag.tlm
+tl-stack --freeze -o dag-pipe.tlm "$M" sentiment.tlm dag.tlm
+tl-stack -m sentiment.tlm new.vec | tl-predict -m dag.tlm >a
+tl-predict -m dag-pipe.tlm --jsonl "$ex/new-tweets.jsonl" >b && body b
+same "DAG" a b
+tl-stack -m sentiment.tlm camp.vec | tl-predict -m dag.tlm --eval >a
+tl-predict -m dag-pipe.tlm --tsv --eval "$ex/campaign.tsv" >b
+cmp -s a b || no "DAG: --eval differs"
+tl-stack -m sentiment.tlm new.vec | tl-predict -m dag.tlm --top 2 >a
+tl-predict -m dag-pipe.tlm --jsonl --top 2 "$ex/new-tweets.jsonl" >b
+cmp -s a b || no "DAG: --top differs"
+[ "$(wc -l <b)" -eq 30 ] || no "DAG: --top wrote $(wc -l <b) lines, not 30"
+# tl-stack applies the pipeline to the embedding's vector streams.
+tl-stack --only -m dag-pipe.tlm new.vec | tail -n +2 | cut -f 1,3- >b.body
+tl-stack -m sentiment.tlm new.vec | tl-predict -m dag.tlm | cut -f 1,3- >a
+same "tl-stack -m pipeline" a b
+fails "tl-stack -m pipeline on stacked vectors" 1 "expects 100" \
+    sh -c 'tl-stack -m sentiment.tlm new.vec | tl-stack -m dag-pipe.tlm'
+tl-info dag-pipe.tlm >info
+for m in "$M" sentiment.tlm dag.tlm; do
+	dg=$(tl-info --digest "$m" | cut -c1-64)
+	grep -q "\"sha256\": \"$dg\"" info || no "the pipeline's lineage lacks $m"
+done
+grep -q '"kind": "pipeline"' info || no "tl-info: kind is not pipeline"
+
+# A chain: campaign trained on the sentiment probabilities alone.
+tl-stack --only -m sentiment.tlm camp.vec | tl-train -q -o chain.tlm
+tl-stack --freeze -o chain-pipe.tlm "$M" sentiment.tlm chain.tlm
+tl-stack --only -m sentiment.tlm new.vec | tl-predict -m chain.tlm >a
+tl-predict -m chain-pipe.tlm --jsonl "$ex/new-tweets.jsonl" >b && body b
+same "chain (--only)" a b
+
+# A chain through tl-predict: campaign labels on sentiment's outputs.
+tl-predict -m sentiment.tlm camp.vec |
+    awk -F '\t' -v OFS='\t' 'NR == FNR { l[FNR] = $2; next }
+	FNR > 1 { $2 = l[FNR] } { print }' camp.vec - | tl-train -q -o via.tlm
+tl-stack --freeze -o via-pipe.tlm "$M" sentiment.tlm via.tlm
+tl-predict -m sentiment.tlm new.vec | tl-predict -m via.tlm >a
+tl-predict -m via-pipe.tlm --jsonl "$ex/new-tweets.jsonl" >b && body b
+same "chain (tl-predict)" a b
+
+# A small embedding, learnt from the tweets, for the rest.
+cut -f 3 "$ex/tweets.tsv" >tweets.txt
+tl-embed learn --dim 16 --min-count 2 --bucket 500 --seed 1 -o small.tlm \
+    tweets.txt
+tl-embed -m small.tlm --tsv sent.tsv | tl-train -q -o s1.tlm
+tl-embed -m small.tlm --tsv "$ex/campaign.tsv" >c.vec
+tl-embed -m small.tlm "$ex/new-tweets.txt" >n.vec
+tl-train -q -o plain.tlm c.vec
+
+# Nested stacking: s2 on [vector || s1], the head on [vector || s1 || s2].
+tl-stack -m s1.tlm c.vec | tl-train -q -o s2.tlm
+tl-stack -m s1.tlm c.vec | tl-stack -m s2.tlm | tl-train -q -o top.tlm
+tl-stack --freeze -o nest.tlm small.tlm s1.tlm s2.tlm top.tlm
+tl-stack -m s1.tlm n.vec | tl-stack -m s2.tlm | tl-predict -m top.tlm >a
+tl-predict -m nest.tlm "$ex/new-tweets.txt" >b && body b
+same "nested stacking" a b
+
+# Another pooling, recorded at freeze time.
+tl-embed -m small.tlm --pool meanmax --normalize --tsv sent.tsv |
+    tl-train -q -o mm.tlm
+tl-stack --freeze --pool meanmax --normalize -o mm-pipe.tlm small.tlm mm.tlm
+tl-embed -m small.tlm --pool meanmax --normalize "$ex/new-tweets.txt" |
+    tl-predict -m mm.tlm >a
+tl-predict -m mm-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "meanmax, normalised" a b
+tl-info mm-pipe.tlm | grep -q '"kind": "meanmax"' || no "the pooling is not recorded"
+
+# Stages that do not fit, named; nothing written.
+fails "pooling of another dimension" 1 "mm: takes 32 values per record, but its inputs give 16 (small with mean pooling gives 16)" \
+    tl-stack --freeze -o bad.tlm small.tlm mm.tlm
+fails "another embedding" 1 "s1: was trained on the outputs of model" \
+    tl-stack --freeze -o bad.tlm "$M" s1.tlm
+fails "stages out of order" 1 "dag: was trained with the outputs of model" \
+    tl-stack --freeze -o bad.tlm "$M" dag.tlm sentiment.tlm
+fails "an unused stage" 1 "s2: no later stage takes its outputs" \
+    tl-stack --freeze -o bad.tlm small.tlm s1.tlm s2.tlm plain.tlm
+fails "no embedding first" 1 "sentiment: the first stage must be the embedding" \
+    tl-stack --freeze -o bad.tlm sentiment.tlm dag.tlm
+fails "the same model twice" 1 "the same model as" \
+    tl-stack --freeze -o bad.tlm small.tlm s1.tlm s1.tlm
+fails "no -o" 2 "-o FILE is required" tl-stack --freeze small.tlm s1.tlm
+fails "one model" 2 "give the embedding and" tl-stack --freeze -o bad.tlm small.tlm
+fails "--pool without --freeze" 2 "go with --freeze" tl-stack --pool max -m s1.tlm c.vec
+fails "text options, not a pipeline" 2 "is not a pipeline model" \
+    tl-predict --tsv -m s1.tlm "$ex/campaign.tsv"
+
+# Damaged pipeline files fail with a message, not a crash.
+size=$(wc -c <nest.tlm)
+head -c $((size - 100)) nest.tlm >trunc.tlm
+fails "a truncated pipeline" 1 "trunc.tlm" tl-predict -m trunc.tlm "$ex/new-tweets.txt"
+# rewrite the description (same length, spaces pad the header)
+tamper() { # out, python expression on the description d
+	/usr/bin/python3 - nest.tlm "$1" "$2" <<'EOF'
+import json, struct, sys
+src, dst, expr = sys.argv[1:]
+b = open(src, "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+d = json.loads(h["__metadata__"]["tl"])
+exec(expr)
+h["__metadata__"]["tl"] = json.dumps(d)
+s = json.dumps(h).encode()
+s += b" " * ((8 - len(s) % 8) % 8)
+open(dst, "wb").write(struct.pack("<Q", len(s)) + s + b[8 + n:])
+EOF
+}
+tamper t1.tlm 'd["stages"][2]["input"]["base"] = 5'
+fails "a stage fed by a later one" 1 "not an earlier stage" \
+    tl-predict -m t1.tlm "$ex/new-tweets.txt"
+tamper t2.tlm 'd["stages"][3]["input"]["stacked"] = [1]'
+fails "a stage whose inputs do not add up" 1 "stage 3: takes" \
+    tl-predict -m t2.tlm "$ex/new-tweets.txt"
+tamper t3.tlm 'd["stages"][0]["pool"]["kind"] = "median"'
+fails "an unknown pooling" 1 "pool" tl-predict -m t3.tlm "$ex/new-tweets.txt"
+tamper t4.tlm 'del d["stages"]'
+fails "no stages" 1 "stages" tl-predict -m t4.tlm "$ex/new-tweets.txt"
+
+[ $fail -eq 0 ] && echo "ok"
+exit $fail
