@@ -5,6 +5,10 @@
  * dimensions.  A loaded stage is rebuilt as a model of its own (its
  * tensors without the prefix, its own description) so that the embedding
  * and head code load it exactly as they load the stage's original file.
+ * That copies the tensors, which for a 150 MB embedding takes most of a
+ * second; so an embedding whose pooling needs nothing but the words and
+ * their F32 vectors borrows them from the pipeline's mapping instead
+ * (borrow_embedding), as tl-embed maps its model.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -348,7 +352,8 @@ struct pnode {
 struct tl_pipeline {
 	size_t		 n;
 	struct pnode	 node[MAXS];
-	struct tl_model	*emb_model;	/* stage 0, rebuilt */
+	struct tl_model	*model;		/* the pipeline's, owned */
+	struct tl_model	*emb_model;	/* stage 0, rebuilt, or NULL */
 	struct tl_embed	*emb;
 	struct tl_pool	*pool;
 	struct tl_tokens tok;
@@ -415,22 +420,49 @@ pool_opts(json_t *js, struct tl_pool_opts *o, struct tl_err *e)
 	return 0;
 }
 
+/* Stage 0's vocabulary on the tensors of M, borrowed, when pooling O
+ * needs nothing else: F32 vectors, no subwords, not sif (which reads
+ * the counts, components and a of the model).  NULL otherwise, or with E
+ * filled in when the tensors are inconsistent. */
+static struct tl_embed *
+borrow_embedding(struct tl_model *m, const struct tl_pool_opts *o,
+    struct tl_err *e)
+{
+	const struct tl_tensor *v = tl_model_tensor(m, "stage0.vectors");
+	const struct tl_tensor *off = tl_model_tensor(m, "stage0.vocab.offsets");
+	const struct tl_tensor *b = tl_model_tensor(m, "stage0.vocab.bytes");
+
+	tl_err_clear(e);
+	if (o->kind == TL_POOL_SIF || v == NULL || off == NULL || b == NULL ||
+	    v->dtype != TL_DTYPE_F32 || v->ndim != 2 ||
+	    off->dtype != TL_DTYPE_I64 || off->ndim != 1 ||
+	    off->shape[0] != v->shape[0] + 1 || b->dtype != TL_DTYPE_U8 ||
+	    b->ndim != 1 || tl_model_tensor(m, "stage0.subwords") != NULL)
+		return NULL;
+	return tl_embed_new((size_t)v->shape[0], (size_t)v->shape[1],
+	    off->data, b->data, (size_t)b->shape[0], v->data, e);
+}
+
 static int
 load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
     struct tl_err *e)
 {
 	struct tl_pool_opts o;
+	json_t *desc = json_object_get(js, "description");
 	const char *d = json_string_value(json_object_get(js, "sha256"));
 
 	if (d == NULL || strlen(d) != 64)
 		return tl_errf(e, "pipeline: stage 0 has no \"sha256\"");
 	memcpy(p->emb_digest, d, 65);
-	if (pool_opts(json_object_get(js, "pool"), &o, e) == -1 ||
-	    (p->emb_model = stage_model(m, 0, json_object_get(js,
-	    "description"), e)) == NULL ||
-	    (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL ||
-	    tl_tokens_configure(&p->tok, tl_embed_tokenizer(p->emb), e) == -1 ||
-	    (p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
+	if (pool_opts(json_object_get(js, "pool"), &o, e) == -1)
+		return -1;
+	if ((p->emb = borrow_embedding(m, &o, e)) == NULL && e->msg[0] != '\0')
+		return -1;
+	if (p->emb == NULL && ((p->emb_model = stage_model(m, 0, desc, e)) ==
+	    NULL || (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL))
+		return -1;
+	if (tl_tokens_configure(&p->tok, json_object_get(desc, "tokenizer"),
+	    e) == -1 || (p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
 		return -1;
 	p->node[0].dim = tl_pool_dim(p->pool);
 	return 0;
@@ -521,6 +553,7 @@ tl_pipeline_load(struct tl_model *m, struct tl_err *e)
 		if (load_head(p, m, i, json_array_get(stages, i), name, e) ==
 		    -1)
 			goto fail;
+	p->model = m;
 	return p;
 fail:
 	tl_pipeline_free(p);
@@ -637,6 +670,7 @@ tl_pipeline_free(struct tl_pipeline *p)
 	tl_pool_free(p->pool);
 	tl_embed_free(p->emb);
 	tl_model_free(p->emb_model);
+	tl_model_free(p->model);
 	tl_tokens_free(&p->tok);
 	free(p->scratch);
 	free(p);

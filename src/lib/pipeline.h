@@ -50,9 +50,10 @@ int		 tl_pipeline_freeze(const struct tl_pipeline_stage *s,
 
 struct tl_pipeline;
 
-/* The pipeline in model M (borrowed; it may be freed after the call):
- * tensors copied, every stage checked again.  NULL with E filled in when
- * M is not a pipeline or is inconsistent. */
+/* The pipeline in model M, every stage checked again.  On success the
+ * pipeline owns M (its tensors stay in use) and frees it in
+ * tl_pipeline_free; NULL with E filled in, M still the caller's, when M
+ * is not a pipeline or is inconsistent. */
 struct tl_pipeline *tl_pipeline_load(struct tl_model *m, struct tl_err *e);
 
 /* Borrowed: the last head, which gives the outputs (names, kind). */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "digestcache.h"
 #include "docopts.h"
 #include "fmt.h"
 #include "io.h"
@@ -85,11 +86,13 @@ help(void)
 static void
 load_model(struct predict *pr, const char *path)
 {
+	struct tl_filekey key;
 	struct tl_model *m;
 	struct tl_err e;
 	size_t len = 0;
 
 	pr->model_path = path;
+	tl_filekey_get(path, &key);	/* before the load: see digestcache.h */
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
 	if (strcmp(tl_model_kind(m) ? tl_model_kind(m) : "", "pipeline") ==
@@ -99,12 +102,12 @@ load_model(struct predict *pr, const char *path)
 		pr->head = tl_pipeline_head(pr->pipe);
 	} else if ((pr->head = pr->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_model_digest(m) == NULL)
+	if (tl_model_digest_cached(m, path, &key, pr->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
-	memcpy(pr->digest, tl_model_digest(m), sizeof(pr->digest));
 	pr->stacked = json_incref(json_object_get(json_object_get(
 	    tl_model_meta(m), "input"), "stacked"));
-	tl_model_free(m);
+	if (pr->pipe == NULL)	/* a pipeline keeps its model */
+		tl_model_free(m);
 	pr->d = tl_head_in_dim(pr->head);
 	pr->k = tl_head_out_dim(pr->head);
 	pr->names = tl_head_names(pr->head);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "digestcache.h"
 #include "io.h"
 #include "head.h"
 #include "model.h"
@@ -122,9 +123,11 @@ static void
 load_stage(struct stage *s)
 {
 	const char *path = s->path;
+	struct tl_filekey key;
 	struct tl_err e;
 	struct tl_model *m;
 
+	tl_filekey_get(path, &key);	/* before the load: see digestcache.h */
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(path, &e);
 	if (strcmp(tl_model_kind(m) ? tl_model_kind(m) : "", "pipeline") ==
@@ -134,10 +137,10 @@ load_stage(struct stage *s)
 		s->head = tl_pipeline_head(s->pipe);
 	} else if ((s->head = s->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_model_digest(m) == NULL)
+	if (tl_model_digest_cached(m, path, &key, s->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
-	memcpy(s->digest, tl_model_digest(m), sizeof(s->digest));
-	tl_model_free(m);
+	if (s->pipe == NULL)	/* a pipeline keeps its model */
+		tl_model_free(m);
 }
 
 /* A new string "PREFIX:NAME". */
