@@ -3,8 +3,8 @@
  * every text vector stream, so neither direction calls printf or strtod
  * in the common case.
  *
- * Both directions meet in one question: does the decimal M * 10^Q round
- * to a given float32?  round_fast() answers it with a single double
+ * Parsing asks one question: which float32 does the decimal M * 10^Q
+ * round to?  round_fast() answers it with a single double
  * product, M * 10^Q.  That product carries at most three double roundings
  * (M to double, the table's 10^Q, the product itself), so it is within 4
  * units in the last place (ulps) of the exact value; a float32 has 29 bits
@@ -16,9 +16,10 @@
  * 8388608.5 that are exactly one) round_slow() hands a canonical copy of
  * the digits to strtof(), which is exact.
  *
- * tl_fmt_float tries 1, 2, ... 9 significant digits, each correctly
- * rounded from X, and writes the first that reads back as X (9 always
- * does): the shortest correctly rounded decimal, in %g's layout.
+ * tl_fmt_float finds the shortest decimal that reads back as X, the
+ * nearest to X when there are several, with integer arithmetic only
+ * (Schubfach, below), and writes it in %g's layout.  tl_fmt_float_digits
+ * rounds to a given number of digits with one exact double product.
  */
 #include <float.h>
 #include <math.h>
@@ -265,46 +266,55 @@ tl_parse_float(const char *s, const char *end, float *out)
 
 /* --------------------------------------------------------------- format */
 
-/* Does the decimal M * 10^Q (M an integer below 2^52) read back as A? */
-static int
-reads_back(double m, int q, float a)
+/* "00" "01" ... "99": two digits per division by 100. */
+static const char dig2[201] =
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* The N decimal digits of M (M < 10^N) at P. */
+static void
+put_digits(char *p, uint32_t m, int n)
 {
-	char dig[20];
-	float f;
+	char *q = p + n;
 
-	if (!round_fast(m, q, &f)) {
-		size_t n = (size_t)(tl_fmt_u64(dig, (uint64_t)m) - dig);
-
-		f = round_slow(dig, n, q + (int)n);
+	for (; q - p >= 2; m /= 100) {
+		q -= 2;
+		memcpy(q, dig2 + 2 * (m % 100), 2);
 	}
-	return f == a;
+	if (q > p)
+		*p = (char)('0' + m);
 }
 
 /* Write the N digits of M, whose first digit has the decimal exponent
- * LEAD, laid out as printf's %.PRECg would (M has no trailing zero). */
+ * LEAD, laid out as printf's %.PRECg would (M has no trailing zero;
+ * N <= 9). */
 static char *
-layout(char *p, uint64_t m, int n, int lead, int prec)
+layout(char *p, uint32_t m, int n, int lead, int prec)
 {
-	char dig[20];
-	int i;
+	char dig[12];
 
-	tl_fmt_u64(dig, m);
-	if (lead >= -4 && lead < prec) {
-		if (lead < 0) {
-			*p++ = '0';
-			*p++ = '.';
-			for (i = -1; i > lead; i--)
-				*p++ = '0';
-			memcpy(p, dig, (size_t)n);
-			return p + n;
+	if (lead >= 0 && lead < prec) {
+		if (n <= lead + 1) {	/* an integer: "1200" */
+			put_digits(p, m, n);
+			memset(p + n, '0', (size_t)(lead + 1 - n));
+			return p + lead + 1;
 		}
-		for (i = 0; i < n || i <= lead; i++) {
-			if (i == lead + 1)
-				*p++ = '.';
-			*p++ = i < n ? dig[i] : '0';
-		}
-		return p;
+		put_digits(dig, m, n);
+		memcpy(p, dig, (size_t)lead + 1);
+		p[lead + 1] = '.';
+		memcpy(p + lead + 2, dig + lead + 1, (size_t)(n - lead - 1));
+		return p + n + 1;
 	}
+	if (lead < 0 && lead >= -4) {	/* "0.00125" */
+		memcpy(p, "0.0000", 6);
+		p += 1 - lead;
+		put_digits(p, m, n);
+		return p + n;
+	}
+	put_digits(dig, m, n);
 	*p++ = dig[0];
 	if (n > 1) {
 		*p++ = '.';
@@ -313,23 +323,9 @@ layout(char *p, uint64_t m, int n, int lead, int prec)
 	}
 	*p++ = 'e';
 	*p++ = lead < 0 ? '-' : '+';
-	if (lead < 0)
-		lead = -lead;
-	if (lead < 10)
-		*p++ = '0';
-	return tl_fmt_u64(p, (uint64_t)lead);
-}
-
-/* The N-digit decimal nearest to A, whose first digit has the decimal
- * exponent LEAD, as M * 10^Q, M an integer kept in a double (rounded ties
- * to even without a libm call: adding 2^52 leaves no fraction bits).  A
- * rounding that carries into one more digit (9.96 -> 10 for N = 2) needs
- * no care: callers use the value. */
-static double
-nearest(double a, int lead, int n, int *q)
-{
-	*q = lead - n + 1;
-	return (a * P10(-*q) + 0x1p52) - 0x1p52;
+	lead = lead < 0 ? -lead : lead;	/* below 100 for a float */
+	memcpy(p, dig2 + 2 * lead, 2);
+	return p + 2;
 }
 
 /* The decimal exponent of the first digit of AD (positive, normal as a
@@ -346,64 +342,156 @@ lead_of(double ad)
 	return ad >= P10(lead + 1) ? lead + 1 : lead;
 }
 
-/* Write the decimal M * 10^Q (M > 0) without M's trailing zeros, laid
- * out as %.PRECg would. */
+/* Write the decimal M * 10^Q (0 < M < 10^9) without M's trailing zeros,
+ * laid out as %.PRECg would. */
 static char *
-put_decimal(char *p, uint64_t m, int q, int prec)
+put_decimal(char *p, uint64_t m64, int q, int prec)
 {
+	uint32_t m = (uint32_t)m64;
 	int n;
 
 	while (m % 10 == 0) {
 		m /= 10;
 		q++;
 	}
-	for (n = 1; n < 20 && m >= u10[n]; n++)
+	for (n = 1; n < 9 && m >= u10[n]; n++)
 		;
 	return layout(p, m, n, q + n - 1, prec);
+}
+
+/*
+ * The shortest decimal: Giulietti's Schubfach ("The Schubfach way to
+ * render doubles", 2020) for float32.  A positive float is v = c * 2^q;
+ * the decimals that read back as v are those strictly inside (or, for an
+ * even c, on the edge of) the interval between the midpoints to its
+ * neighbours, c - 1/2 and c + 1/2 in units of 2^q (c - 1/4 below a power
+ * of two, where the float below is nearer).  With k the largest integer
+ * such that 10^k <= 2^q (10^k <= 3/4 * 2^q below a power of two), the
+ * interval scaled by 10^-k is at least 1 wide, so it holds at most one
+ * multiple of 10 (a decimal of one digit fewer) and at least one integer:
+ * the shortest is the multiple of 10 if there is one, else the integer
+ * nearest to v * 10^-k.  The scaled bounds come from 64-bit
+ * approximations g of 10^-k, rounded up, multiplied by the 4x scaled
+ * bounds and rounded to odd: exact enough to decide every comparison
+ * (the paper's proof).  It was checked against tl's former search (try
+ * 1, 2, ... 9 digits, each correctly rounded, until one reads back) on
+ * every float, and tests/unit/test_fmt.c checks 2^24 of them against the
+ * C library.
+ */
+
+/* g(k) = ceil(10^k / 2^r), r = floor(log2 10^k) - 63, for k in
+ * [G_KMIN, G_KMIN + 76]: 2^63 <= g(k) < 2^64. */
+#define G_KMIN	(-31)
+static const uint64_t g10[77] = {
+	0x81CEB32C4B43FCF5ULL, 0xA2425FF75E14FC32ULL, 0xCAD2F7F5359A3B3FULL,
+	0xFD87B5F28300CA0EULL, 0x9E74D1B791E07E49ULL, 0xC612062576589DDBULL,
+	0xF79687AED3EEC552ULL, 0x9ABE14CD44753B53ULL, 0xC16D9A0095928A28ULL,
+	0xF1C90080BAF72CB2ULL, 0x971DA05074DA7BEFULL, 0xBCE5086492111AEBULL,
+	0xEC1E4A7DB69561A6ULL, 0x9392EE8E921D5D08ULL, 0xB877AA3236A4B44AULL,
+	0xE69594BEC44DE15CULL, 0x901D7CF73AB0ACDAULL, 0xB424DC35095CD810ULL,
+	0xE12E13424BB40E14ULL, 0x8CBCCC096F5088CCULL, 0xAFEBFF0BCB24AAFFULL,
+	0xDBE6FECEBDEDD5BFULL, 0x89705F4136B4A598ULL, 0xABCC77118461CEFDULL,
+	0xD6BF94D5E57A42BDULL, 0x8637BD05AF6C69B6ULL, 0xA7C5AC471B478424ULL,
+	0xD1B71758E219652CULL, 0x83126E978D4FDF3CULL, 0xA3D70A3D70A3D70BULL,
+	0xCCCCCCCCCCCCCCCDULL, 0x8000000000000000ULL, 0xA000000000000000ULL,
+	0xC800000000000000ULL, 0xFA00000000000000ULL, 0x9C40000000000000ULL,
+	0xC350000000000000ULL, 0xF424000000000000ULL, 0x9896800000000000ULL,
+	0xBEBC200000000000ULL, 0xEE6B280000000000ULL, 0x9502F90000000000ULL,
+	0xBA43B74000000000ULL, 0xE8D4A51000000000ULL, 0x9184E72A00000000ULL,
+	0xB5E620F480000000ULL, 0xE35FA931A0000000ULL, 0x8E1BC9BF04000000ULL,
+	0xB1A2BC2EC5000000ULL, 0xDE0B6B3A76400000ULL, 0x8AC7230489E80000ULL,
+	0xAD78EBC5AC620000ULL, 0xD8D726B7177A8000ULL, 0x878678326EAC9000ULL,
+	0xA968163F0A57B400ULL, 0xD3C21BCECCEDA100ULL, 0x84595161401484A0ULL,
+	0xA56FA5B99019A5C8ULL, 0xCECB8F27F4200F3AULL, 0x813F3978F8940985ULL,
+	0xA18F07D736B90BE6ULL, 0xC9F2C9CD04674EDFULL, 0xFC6F7C4045812297ULL,
+	0x9DC5ADA82B70B59EULL, 0xC5371912364CE306ULL, 0xF684DF56C3E01BC7ULL,
+	0x9A130B963A6C115DULL, 0xC097CE7BC90715B4ULL, 0xF0BDC21ABB48DB21ULL,
+	0x96769950B50D88F5ULL, 0xBC143FA4E250EB32ULL, 0xEB194F8E1AE525FEULL,
+	0x92EFD1B8D0CF37BFULL, 0xB7ABC627050305AEULL, 0xE596B7B0C643C71AULL,
+	0x8F7E32CE7BEA5C70ULL, 0xB35DBF821AE4F38CULL,
+};
+
+/* floor(e * log2(10)) for |e| < 1000 (1741647 / 2^19 is log2(10) to 7
+ * digits) */
+static int
+floor_log2_pow10(int e)
+{
+	return (e * 1741647) >> 19;
+}
+
+/* The 32 bits of G * CP / 2^64, rounded to odd: a sticky last bit for
+ * what was dropped beyond the slack of G's rounding. */
+static uint32_t
+round_to_odd(uint64_t g, uint32_t cp)
+{
+	uint64_t lo = (g & 0xffffffffu) * cp;
+	uint64_t hi = (g >> 32) * cp + (lo >> 32);
+
+	return (uint32_t)(hi >> 32) | ((uint32_t)hi > 1);
+}
+
+/* The shortest decimal S * 10^*K that reads back as the positive finite
+ * float of bits U, the one nearest to it among several. */
+static uint32_t
+shortest(uint32_t u, int *k10)
+{
+	uint32_t frac = u & 0x7fffff, bexp = u >> 23, c, vbl, vb, vbr, lo, hi;
+	uint32_t s, sp;
+	int q, k, h, odd, closer, in_u, in_w;
+	uint64_t g;
+
+	c = bexp != 0 ? frac | 0x800000 : frac;
+	q = bexp != 0 ? (int)bexp - 150 : -149;
+	if (bexp != 0 && q <= 0 && q > -24 && (c & ((1u << -q) - 1)) == 0) {
+		*k10 = 0;	/* an integer below 2^24: itself */
+		return c >> -q;
+	}
+	odd = c & 1;
+	closer = frac == 0 && bexp > 1;
+	/* 1233 / 2^12 is log10(2), 512 / 2^12 -log10(3/4), to 3 digits */
+	k = (q * 1233 - (closer ? 512 : 0)) >> 12;
+	h = q + floor_log2_pow10(-k) + 1;	/* 1 to 4 */
+	g = g10[-k - G_KMIN];
+	vbl = round_to_odd(g, (4 * c - 2 + (uint32_t)closer) << h);
+	vb = round_to_odd(g, (4 * c) << h);
+	vbr = round_to_odd(g, (4 * c + 2) << h);
+	lo = vbl + (uint32_t)odd;	/* the edges count when c is even */
+	hi = vbr - (uint32_t)odd;
+	s = vb / 4;
+	if (s >= 10) {		/* one digit fewer: a multiple of 10 */
+		sp = s / 10;
+		in_u = lo <= 40 * sp;
+		in_w = 40 * sp + 40 <= hi;
+		if (in_u != in_w) {
+			*k10 = k + 1;
+			return sp + (uint32_t)in_w;
+		}
+	}
+	*k10 = k;
+	in_u = lo <= 4 * s;
+	in_w = 4 * s + 4 <= hi;
+	if (in_u != in_w)
+		return s + (uint32_t)in_w;
+	/* both in: the nearer, ties to even */
+	return s + (vb > 4 * s + 2 || (vb == 4 * s + 2 && (s & 1)));
 }
 
 char *
 tl_fmt_float(char *p, float x)
 {
-	float a = fabsf(x);
-	double ad = a;
-	uint64_t bits, m;
-	double md;
-	int lead, n, lo, hi, q;
+	uint32_t u, m;
+	int k;
 
-	if (signbit(x))
+	memcpy(&u, &x, sizeof(u));
+	if (u >> 31)
 		*p++ = '-';
-	if (a == 0.0f) {
+	u &= 0x7fffffff;
+	if (u == 0) {
 		*p++ = '0';
 		return p;
 	}
-	memcpy(&bits, &ad, sizeof(bits));
-	lead = lead_of(ad);
-	/*
-	 * Find the fewest digits that read back; 9 always do.  If N digits
-	 * read back, so do N + 1 (the nearest (N+1)-digit decimal is at least
-	 * as near to A), so bisect.  Just above a power of two the floats
-	 * are twice as far apart as below it, the reading-back interval is
-	 * lopsided and that argument fails: search those in order.
-	 */
-	lo = 1;
-	hi = 9;
-	if ((bits & 0x000fffffffffffffULL) == 0) {
-		while (lo < hi && (md = nearest(ad, lead, lo, &q),
-		    !reads_back(md, q, a)))
-			lo++;
-		hi = lo;
-	}
-	while (lo < hi) {
-		n = (lo + hi) / 2;
-		md = nearest(ad, lead, n, &q);
-		if (reads_back(md, q, a))
-			hi = n;
-		else
-			lo = n + 1;
-	}
-	m = (uint64_t)nearest(ad, lead, hi, &q);
-	return put_decimal(p, m, q, 9);
+	m = shortest(u, &k);
+	return put_decimal(p, m, k, 9);
 }
 
 /*

@@ -2,7 +2,8 @@
  * Properties of the float text in fmt.c, checked against the C library:
  * format -> parse gives back the same bits over 2^24 bit patterns spread
  * across all of float32 (denormals included), the text is the shortest
- * correctly rounded decimal and never longer than "%.9g", and parsing
+ * correctly rounded decimal (the nearest of the shortest) and never longer
+ * than "%.9g", --digits' rounding is printf's "%.Ng", and parsing
  * agrees bit for bit with strtof on tricky and random decimals.  Set
  * TL_TEST_QUICK (or build with a sanitizer) for a sixteenth of the sweep.
  */
@@ -108,6 +109,11 @@ check_one(float x, int shortest)
 			if (strtof(ref, NULL) == x)
 				ok = 0;
 		}
+		/* of the shortest that read back, the nearest */
+		snprintf(ref, sizeof(ref), "%.*g", p, (double)x);
+		if (strtof(ref, NULL) == x &&
+		    strtod(ref, NULL) != strtod(buf, NULL))
+			ok = 0;
 	}
 	if (!ok)
 		fprintf(stderr, "float 0x%08x (%.9g): \"%s\", parsed 0x%08x, "
@@ -217,6 +223,52 @@ test_format_forms(void)
 	expect_fmt(1.0f / 3.0f, "0.33333334");
 	expect_fmt(9.96e-5f, "9.96e-05");
 	expect_fmt(999999.94f, "999999.94");
+}
+
+/* tl_fmt_float_digits(X, D) against snprintf's "%.Dg"; 1 when equal. */
+static int
+check_digits(float x, int d)
+{
+	char buf[64], ref[64];
+
+	*tl_fmt_float_digits(buf, x, d) = '\0';
+	snprintf(ref, sizeof(ref), "%.*g", d, (double)x);
+	if (strcmp(buf, ref) == 0 && strlen(buf) <= TL_FMT_FLOAT_MAX)
+		return 1;
+	fprintf(stderr, "float 0x%08x, %d digits: \"%s\", printf \"%s\"\n",
+	    to_bits(x), d, buf, ref);
+	return 0;
+}
+
+static void
+test_digits(void)
+{
+	static const float edges[] = { 0.75f, 0.125f, 2.5f, 0.5f, 9.9999996f,
+	    999999.5f, 1234567.0f, 1e-7f, 9.99999e-5f, 1e-45f, 3.4028235e38f,
+	    0.0f, 1.0f, 123456.5f, 0.00012345f, 65536.0f };
+	uint64_t stride = quick ? 1000003 : 16411;
+	int bad = 0;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		for (int d = 1; d <= 9; d++) {
+			bad += !check_digits(edges[i], d);
+			bad += !check_digits(-edges[i], d);
+		}
+	for (uint64_t u = 0; u < (1ULL << 32) && bad < 10; u += stride)
+		if ((u & 0x7f800000) != 0x7f800000)
+			for (int d = 1; d <= 9; d++)
+				bad += !check_digits(from_bits((uint32_t)u), d);
+	T_CHECK(bad == 0);
+	/* 0 digits: the shortest exact form */
+	*tl_fmt_float_digits(buf, 0.1f, 0) = '\0';
+	T_CHECK(strcmp(buf, "0.1") == 0);
+	*tl_fmt_float_digits(buf, 0.75f, 1) = '\0';
+	T_CHECK(strcmp(buf, "0.8") == 0);	/* a tie, to even */
+	*tl_fmt_float_digits(buf, 2.5f, 1) = '\0';
+	T_CHECK(strcmp(buf, "2") == 0);
+	*tl_fmt_float_digits(buf, 1.0f / 3.0f, 6) = '\0';
+	T_CHECK(strcmp(buf, "0.333333") == 0);
 }
 
 static void
@@ -436,6 +488,7 @@ main(void)
 	quick = getenv("TL_TEST_QUICK") != NULL || T_SANITIZED;
 	T_RUN(test_format_forms);
 	T_RUN(test_fmt_u64);
+	T_RUN(test_digits);
 	T_RUN(test_parse_tricky);
 	T_RUN(test_parse_reject);
 	T_RUN(test_parse_random);
