@@ -382,10 +382,11 @@ tl_embed_tokenizer(const struct tl_embed *v)
 	return v->tokenizer;
 }
 
-long
-tl_embed_lookup(const struct tl_embed *v, const char *word, size_t len)
+/* The row of the LEN bytes at WORD, whose XXH3 hash is H, or -1. */
+static long
+probe(const struct tl_embed *v, uint64_t h, const char *word, size_t len)
 {
-	uint64_t h = XXH3_64bits(word, len), tag = h >> 32 << 32, s;
+	uint64_t tag = h >> 32 << 32, s;
 	size_t i = (size_t)h & v->mask, probes = 0;
 
 	/* bounded, and rows checked: a stored table is trusted for neither
@@ -400,6 +401,64 @@ tl_embed_lookup(const struct tl_embed *v, const char *word, size_t len)
 		i = (i + 1) & v->mask;
 	}
 	return -1;
+}
+
+long
+tl_embed_lookup(const struct tl_embed *v, const char *word, size_t len)
+{
+	return probe(v, XXH3_64bits(word, len), word, len);
+}
+
+/* The row that the first slot of hash H names when its tag matches (the
+ * likely row of the word), or v->n. */
+static size_t
+likely_row(const struct tl_embed *v, uint64_t h)
+{
+	uint64_t s = v->slot[(size_t)h & v->mask];
+	size_t row = (size_t)(s & 0xffffffffULL) - 1;
+
+	return s != 0 && (s >> 32) == (h >> 32) && row < v->n ? row : v->n;
+}
+
+/* Ask the CPU to fetch the N bytes at P (a hint: no effect on results). */
+static void
+prefetch(const void *p, size_t n)
+{
+	for (size_t k = 0; k < n; k += 64)
+		__builtin_prefetch((const char *)p + k);
+}
+
+/*
+ * In stages, each over all N tokens before the next, so that the memory
+ * latencies of the N lookups overlap instead of adding up: hash and fetch
+ * the first slot; fetch the likely row's word offsets; fetch its bytes
+ * and vector; then probe as tl_embed_lookup does.
+ */
+void
+tl_embed_lookup_tokens(const struct tl_embed *v, const struct tl_tokens *t,
+    size_t first, size_t n, long *rows)
+{
+	uint64_t h[TL_EMBED_LOOKUP_MAX];
+	size_t row, vbytes = v->dim * (v->vectors != NULL ? 4 : 2);
+	const char *vecs = v->vectors != NULL ? (const char *)v->vectors :
+	    (const char *)v->vec16;
+
+	for (size_t i = 0; i < n; i++) {
+		h[i] = XXH3_64bits(t->buf + t->off[first + i],
+		    t->len[first + i]);
+		__builtin_prefetch(&v->slot[(size_t)h[i] & v->mask]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((row = likely_row(v, h[i])) < v->n)
+			__builtin_prefetch(&v->offsets[row]);
+	for (size_t i = 0; i < n; i++)
+		if ((row = likely_row(v, h[i])) < v->n) {
+			__builtin_prefetch(v->bytes + v->offsets[row]);
+			prefetch(vecs + row * vbytes, vbytes);
+		}
+	for (size_t i = 0; i < n; i++)
+		rows[i] = probe(v, h[i], t->buf + t->off[first + i],
+		    t->len[first + i]);
 }
 
 const float *

@@ -28,19 +28,30 @@
 
 enum cls { C_SPACE, C_WORD, C_PUNCT };
 
+/* The class of each ASCII code point: controls and blanks separate,
+ * letters and digits make words, the rest is punctuation. */
+#define S C_SPACE
+#define W C_WORD
+#define P C_PUNCT
+static const unsigned char ascii_cls[128] = {
+	S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+	S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+	S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+	W, W, W, W, W, W, W, W, W, W, P, P, P, P, P, P,
+	P, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,
+	W, W, W, W, W, W, W, W, W, W, W, P, P, P, P, P,
+	P, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,
+	W, W, W, W, W, W, W, W, W, W, W, P, P, P, P, S,
+};
+#undef S
+#undef W
+#undef P
+
 static enum cls
 cls_of(int32_t c)
 {
-	/* ASCII: controls and blanks separate, letters and digits make
-	 * words (the text is lower-cased by now), the rest is punctuation */
-	if (c < 128) {
-		if (c <= ' ' || c == 127)
-			return C_SPACE;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    (c >= 'A' && c <= 'Z'))
-			return C_WORD;
-		return C_PUNCT;
-	}
+	if (c < 128)
+		return c < 0 ? C_SPACE : (enum cls)ascii_cls[c];
 	switch (utf8proc_category(c)) {
 	case UTF8PROC_CATEGORY_LU:
 	case UTF8PROC_CATEGORY_LL:
