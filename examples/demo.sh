@@ -4,7 +4,8 @@
 #   party B  learns sentiment from 250 labelled tweets  -> sentiment.tlm
 #   party C  stacks B's model onto its own vectors and learns, from only
 #            100 labels, whom to send its campaign      -> campaign.tlm
-# then scores new raw tweets.  Work files go to build/demo/.
+# then scores new raw tweets, and freezes the chain into one pipeline model
+# that scores raw tweets by itself.  Work files go to build/demo/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${TL_BIN:-$top/bin}:$PATH"
@@ -57,6 +58,16 @@ step "party C: score new raw tweets (examples/new-tweets.txt)"
 tl-embed "$ex/new-tweets.txt" | tl-stack -m sentiment.tlm |
     tl-predict --no-header -m campaign.tlm | cut -f 2 |
     paste - "$ex/new-tweets.txt" | head -n 10 | cut -c 1-100
+
+step "party C: freeze the embedding and both layers into one file, and score raw JSON tweets"
+tl-stack --freeze -o campaign-pipeline.tlm "$model" sentiment.tlm campaign.tlm
+ls -l campaign-pipeline.tlm | awk '{ print $NF ": " $5 " bytes" }'
+tl-predict -m campaign-pipeline.tlm --jsonl --labels "$ex/new-tweets.jsonl" >frozen.labels
+tl-embed --jsonl "$ex/new-tweets.jsonl" | tl-stack -m sentiment.tlm |
+    tl-predict -m campaign.tlm --labels >piped.labels
+cmp piped.labels frozen.labels
+echo "the same labels as tl-embed | tl-stack | tl-predict"
+head -n 5 frozen.labels
 echo
 echo "lineage of campaign.tlm:"
 tl-info campaign.tlm | sed -n '/"lineage"/,/]/p'

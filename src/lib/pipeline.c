@@ -361,6 +361,7 @@ struct tl_pipeline {
 	size_t		 cap;		/* rows the buffers hold */
 	size_t		 max_in;	/* largest head input */
 	float		*scratch;	/* cap x max_in: a head's input */
+	float		*pooled;	/* cap x in_dim: texts' vectors */
 };
 
 /* Stage I of M as a model of its own: the tensors "stageI.*" without the
@@ -578,15 +579,6 @@ tl_pipeline_embedding(const struct tl_pipeline *p)
 	return p->emb_digest;
 }
 
-long
-tl_pipeline_pool(struct tl_pipeline *p, const char *text, size_t len,
-    float *x)
-{
-	if (tl_tokenize(&p->tok, text, len) == -1)
-		return -1;
-	return (long)tl_pool_doc(p->pool, &p->tok, x);
-}
-
 /* Room for N rows in every buffer. */
 static int
 grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
@@ -604,6 +596,10 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 	if ((f = realloc(p->scratch, n * p->max_in * sizeof(float))) == NULL)
 		return tl_errf(e, "out of memory");
 	p->scratch = f;
+	if ((f = realloc(p->pooled, n * p->node[0].dim * sizeof(float))) ==
+	    NULL)
+		return tl_errf(e, "out of memory");
+	p->pooled = f;
 	p->cap = n;
 	return 0;
 }
@@ -658,6 +654,22 @@ tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
 	return 0;
 }
 
+int
+tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
+    const size_t *len, size_t n, float *out, struct tl_err *e)
+{
+	size_t d = p->node[0].dim;
+
+	if (grow(p, n, e) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (tl_tokenize(&p->tok, text[i], len[i]) == -1)
+			return tl_errf(e, "out of memory");
+		tl_pool_doc(p->pool, &p->tok, p->pooled + i * d);
+	}
+	return tl_pipeline_apply(p, p->pooled, n, out, e);
+}
+
 void
 tl_pipeline_free(struct tl_pipeline *p)
 {
@@ -673,5 +685,6 @@ tl_pipeline_free(struct tl_pipeline *p)
 	tl_model_free(p->model);
 	tl_tokens_free(&p->tok);
 	free(p->scratch);
+	free(p->pooled);
 	free(p);
 }

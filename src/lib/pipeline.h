@@ -66,10 +66,12 @@ size_t		 tl_pipeline_in_dim(const struct tl_pipeline *p);
  * carry it in their header. */
 const char	*tl_pipeline_embedding(const struct tl_pipeline *p);
 
-/* Tokenize and pool the LEN bytes at TEXT into X (in_dim floats).  The
- * number of tokens that got a vector, or -1 when out of memory. */
-long		 tl_pipeline_pool(struct tl_pipeline *p, const char *text,
-		    size_t len, float *x);
+/* Apply P to N raw texts, TEXT[i] of LEN[i] bytes: tokenize and pool
+ * each, then tl_pipeline_apply, writing n x out_dim outputs to OUT.  0,
+ * or -1 with E filled in when out of memory. */
+int		 tl_pipeline_apply_texts(struct tl_pipeline *p,
+		    char *const *text, const size_t *len, size_t n,
+		    float *out, struct tl_err *e);
 
 /* Apply the heads to N pooled vectors X (n x in_dim floats), writing the
  * last head's n x out_dim outputs to OUT.  0, or -1 with E filled in

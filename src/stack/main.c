@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clidocs.h"
+#include "docopts.h"
 #include "digestcache.h"
 #include "io.h"
 #include "head.h"
@@ -62,6 +64,9 @@ usage(FILE *f)
 	    "                "
 	    "[-m [NAME=]MODEL ...]\n"
 	    "                [-o FILE] [FILE ...]\n"
+	    "       tl-stack [--text | --tsv | --jsonl ...] [--binary] "
+	    "[--no-header]\n"
+	    "                -m [NAME=]PIPELINE ... [-o FILE] [FILE ...]\n"
 	    "       tl-stack --freeze [--normalize] [--pool KIND] [--sif-a A] "
 	    "-o FILE\n"
 	    "                EMBEDDING MODEL ...\n"
@@ -82,6 +87,12 @@ usage(FILE *f)
 	    "      --no-header    write no header line (text form)\n"
 	    "      --only         write only the models' outputs, not the "
 	    "input's\n"
+	    "      --text         the input is raw text, one document a line "
+	    "(pipelines)\n"
+	    "      --tsv, --jsonl, --id-field, --label-field, --text-field, "
+	    "--skip-bad\n"
+	    "                     raw text in, as tl-embed reads it "
+	    "(pipelines)\n"
 	    "  -h, --help         this help;  --version  the version\n");
 }
 
@@ -223,14 +234,16 @@ check_input(const struct stack *st, const char *name,
 	}
 }
 
-/* Allocate the block buffers once the input dimension is known. */
+/* Allocate the block buffers once the input dimension is known (NAME:
+ * the input, NULL for raw text). */
 static void
 start(struct stack *st, const char *name, const struct tl_vechdr *in)
 {
 	struct tl_err e;
 	size_t kmax = 0;
 
-	check_input(st, name, in);
+	if (name != NULL)
+		check_input(st, name, in);
 	st->dim_in = in->dim;
 	st->dim_keep = st->only ? 0 : in->dim;
 	st->dim_out = st->dim_keep;
@@ -251,6 +264,29 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 		tl_die_err("stdout", &e);
 }
 
+/* Copy the N rows of K outputs in st->proba to the columns of st->out
+ * that begin at AT; returns the column after them. */
+static size_t
+place(struct stack *st, size_t n, size_t at, size_t k)
+{
+	for (size_t r = 0; r < n; r++)
+		memcpy(st->out + r * st->dim_out + at, st->proba + r * k,
+		    sizeof(float) * k);
+	return at + k;
+}
+
+/* Write the N rows of st->out with their ids and labels. */
+static void
+put_rows(struct stack *st, size_t n, char *const *id, char *const *label)
+{
+	struct tl_err e;
+
+	for (size_t r = 0; r < n; r++)
+		if (tl_vecwriter_put(st->w, id[r], label[r],
+		    st->out + r * st->dim_out, &e) == -1)
+			tl_die_err("stdout", &e);
+}
+
 static void
 on_block(void *ctx, const struct tl_vecblock *b, const char *name,
     int binary)
@@ -267,22 +303,49 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		    sizeof(float) * b->dim);
 	for (i = 0; i < st->nstage; i++) {
 		const struct tl_head *h = st->stage[i].head;
-		size_t k = tl_head_out_dim(h);
 
 		if (st->stage[i].pipe == NULL)
 			tl_head_apply(h, b->x, b->n, st->proba);
 		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
 		    st->proba, &e) == -1)
 			tl_die_err(st->stage[i].path, &e);
-		for (r = 0; r < b->n; r++)
-			memcpy(st->out + r * st->dim_out + at,
-			    st->proba + r * k, sizeof(float) * k);
-		at += k;
+		at = place(st, b->n, at, tl_head_out_dim(h));
 	}
-	for (r = 0; r < b->n; r++)
-		if (tl_vecwriter_put(st->w, b->id[r], b->label[r],
-		    st->out + r * st->dim_out, &e) == -1)
-			tl_die_err("stdout", &e);
+	put_rows(st, b->n, b->id, b->label);
+}
+
+/* Raw text in: every model is a pipeline, applied to the texts. */
+static void
+on_docs(void *ctx, const struct tl_docblock *b, const char *name)
+{
+	struct stack *st = ctx;
+	struct tl_err e;
+	size_t at = 0;
+
+	for (size_t i = 0; i < st->nstage; i++) {
+		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
+		    b->n, st->proba, &e) == -1)
+			tl_die_err(name, &e);
+		at = place(st, b->n, at, tl_head_out_dim(st->stage[i].head));
+	}
+	put_rows(st, b->n, b->id, b->label);
+}
+
+/* With raw text in, the output holds the pipelines' outputs only; the
+ * header names no embedding, since the stream holds no vectors of one. */
+static void
+start_text(struct stack *st)
+{
+	struct tl_vechdr none;
+
+	for (size_t i = 0; i < st->nstage; i++)
+		if (st->stage[i].pipe == NULL)
+			tl_usage_error("%s: not a pipeline; with raw text in "
+			    "(--text, --tsv, --jsonl) every model must be one "
+			    "(tl-stack --freeze)", st->stage[i].path);
+	tl_vechdr_init(&none);
+	st->only = 1;
+	start(st, NULL, &none);
 }
 
 static void
@@ -307,6 +370,10 @@ main(int argc, char *argv[])
 		{ "force",	no_argument,		NULL, 'F' },
 		{ "freeze",	no_argument,		NULL, 'Z' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "id-field",	required_argument,	NULL, TL_DOCOPT_ID_FIELD },
+		{ "jsonl",	no_argument,		NULL, TL_DOCOPT_JSONL },
+		{ "label-field", required_argument,	NULL,
+		    TL_DOCOPT_LABEL_FIELD },
 		{ "model",	required_argument,	NULL, 'm' },
 		{ "no-header",	no_argument,		NULL, 'H' },
 		{ "normalize",	no_argument,		NULL, 'N' },
@@ -314,6 +381,10 @@ main(int argc, char *argv[])
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "pool",	required_argument,	NULL, 'P' },
 		{ "sif-a",	required_argument,	NULL, 'S' },
+		{ "skip-bad",	no_argument,		NULL, TL_DOCOPT_SKIP_BAD },
+		{ "text",	no_argument,		NULL, 'T' },
+		{ "text-field",	required_argument,	NULL, TL_DOCOPT_TEXT_FIELD },
+		{ "tsv",	no_argument,		NULL, TL_DOCOPT_TSV },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -321,6 +392,8 @@ main(int argc, char *argv[])
 	const char *models[MAX_MODELS], *output = NULL;
 	int ch, binary = 0, no_header = 0, only = 0, freeze = 0, pooled = 0;
 	struct tl_pool_opts pool = { 0 };
+	struct tl_docs_opts docs = { 0 };
+	int text = 0;
 	size_t nmodels = 0;
 	struct tl_outfile out;
 	struct tl_err e;
@@ -368,17 +441,26 @@ main(int argc, char *argv[])
 				    optarg);
 			pooled = 1;
 			break;
+		case 'T':
+			text = 1;
+			break;
 		case 'Z':
 			freeze = 1;
 			break;
 		case 'V':
 			tl_print_version();
 		default:
+			if (tl_docopts_parse(ch, optarg, &docs)) {
+				text = 1;
+				break;
+			}
 			usage(stderr);
 			return TL_EXIT_USAGE;
 		}
+	tl_docopts_check(&docs);
 	if (freeze) {
-		if (nmodels > 0 || binary || no_header || only || st.force)
+		if (nmodels > 0 || binary || no_header || only || st.force ||
+		    text)
 			tl_usage_error("--freeze takes the models as arguments "
 			    "and -o, --pool, --normalize, --sif-a only");
 		stack_freeze(argv + optind, argc - optind, &pool, output);
@@ -401,8 +483,13 @@ main(int argc, char *argv[])
 	st.binary = binary;
 	st.no_header = no_header;
 	st.only = only;
-	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
-	    &(struct tl_cli_streams){ on_header, on_block, &st });
+	if (text) {
+		start_text(&st);
+		tl_cli_read_docs(argv + optind, argc - optind, &docs,
+		    BLOCK_ROWS, on_docs, &st);
+	} else
+		tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
+		    &(struct tl_cli_streams){ on_header, on_block, &st });
 	if (st.w != NULL && tl_vecwriter_flush(st.w, &e) == -1)
 		tl_die_err(output != NULL ? output : "stdout", &e);
 	if (tl_outfile_commit(&out, &e) == -1)

@@ -94,7 +94,7 @@ help(void)
 	    "      --standardize     learn and store feature means and "
 	    "scales\n"
 	    "      --tol T           stop when the gradient of the mean loss "
-	    "is below T (1e-8)\n"
+	    "is below T (1e-4)\n"
 	    "      --weights FILE    one weight per record, one per line\n"
 	    "  -t mlp: a network of ReLU layers trained by Adam\n"
 	    "      --batch N         rows per mini-batch (64)\n"

@@ -64,12 +64,23 @@ for m in "$M" sentiment.tlm dag.tlm; do
 done
 grep -q '"kind": "pipeline"' info || no "tl-info: kind is not pipeline"
 
-# A chain: campaign trained on the sentiment probabilities alone.
+
 tl-stack --only -m sentiment.tlm camp.vec | tl-train -q -o chain.tlm
 tl-stack --freeze -o chain-pipe.tlm "$M" sentiment.tlm chain.tlm
 tl-stack --only -m sentiment.tlm new.vec | tl-predict -m chain.tlm >a
 tl-predict -m chain-pipe.tlm --jsonl "$ex/new-tweets.jsonl" >b && body b
 same "chain (--only)" a b
+
+# tl-stack applies pipelines to raw text too, as tl-predict does, each
+# pipeline's outputs side by side.
+tl-stack --jsonl -m dag-pipe.tlm -m c=chain-pipe.tlm "$ex/new-tweets.jsonl" >s
+head -n 1 s | grep -q '"names":\["dag-pipe:skip","dag-pipe:target","c:skip","c:target"\]' ||
+    no "tl-stack on text: header $(head -n 1 s)"
+tl-predict -m dag-pipe.tlm --jsonl "$ex/new-tweets.jsonl" | tail -n +2 | cut -f 3- >a
+tail -n +2 b | cut -f 3- | paste a - >a2
+tail -n +2 s | cut -f 3- | cmp -s - a2 || no "tl-stack on text differs from tl-predict"
+fails "tl-stack --text with a head" 2 "not a pipeline" \
+    tl-stack --text -m sentiment.tlm "$ex/new-tweets.txt"
 
 # A chain through tl-predict: campaign labels on sentiment's outputs.
 tl-predict -m sentiment.tlm camp.vec |
