@@ -18,6 +18,9 @@ streams (float32 values in repr form, so both sides see the same numbers):
                  (the penalty already centres W at the optimum; starting from
                  zero keeps the biases centred too).  For K = 2 the model
                  stores rows [0; w], biases [0; b]: compared directly.
+  default-*      tl-train's default stopping rule (tol 1e-4, the tests
+                 above pass --tol 1e-10) stops no farther from the optimum
+                 than twice scikit-learn's default fit, or within 1e-3
   exact-*        the probabilities vs the true optimum, found by scipy's
                  L-BFGS-B with ftol=0, gtol=1e-12: scikit-learn 1.2 stops on
                  scipy's default relative-decrease test (ftol 2.2e-9) well
@@ -48,10 +51,12 @@ import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 from tlpy import dataset, write_stream
 import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, confusion_matrix
 from sklearn.multiclass import OneVsRestClassifier
@@ -175,7 +180,8 @@ def check(tag, x, labels, C, sk_model, tmp):
     vec = os.path.join(tmp, tag + ".vec")
     model = os.path.join(tmp, tag + ".tlm")
     write_stream(vec, x, labels)
-    run([tool("tl-train"), "-q", "-C", repr(C), "-o", model, vec])
+    run([tool("tl-train"), "-q", "--tol", "1e-10", "-C", repr(C), "-o",
+         model, vec])
     out = run([tool("tl-predict"), "-m", model, vec], text=True).stdout
     ids, pred, proba = read_predictions(out)
     xd = x.astype(np.float64)
@@ -189,9 +195,11 @@ def check(tag, x, labels, C, sk_model, tmp):
            "max |p_tl - p_sklearn| = %.3g" % diff)
 
     yi = np.searchsorted(classes, labels)
-    diff = np.abs(proba - exact_proba(x, yi, k, C)).max()
+    exact = exact_proba(x, yi, k, C)
+    diff = np.abs(proba - exact).max()
     report("exact-" + tag, diff < 1e-5,
            "max |p_tl - p_optimum| = %.3g" % diff)
+    check_default(tag, vec, xd, labels, C, exact, tmp)
 
     meta, t = read_model(model)
     report("classes-" + tag, meta["classes"] == classes,
@@ -233,6 +241,23 @@ def check(tag, x, labels, C, sk_model, tmp):
     agree = (pred == sk.predict(xd)).mean()
     report("predict-agrees-" + tag, agree >= 0.99,
            "%.4f of predictions equal sklearn's" % agree)
+
+
+def check_default(tag, vec, xd, labels, C, exact, tmp):
+    """tl-train's default stopping rule (tol 1e-4) against scikit-learn's
+    default fit (tol 1e-4, max_iter 100): no farther from the optimum
+    than twice scikit-learn's distance, or 1e-3."""
+    model = os.path.join(tmp, tag + ".default.tlm")
+    run([tool("tl-train"), "-q", "-C", repr(C), "-o", model, vec])
+    out = run([tool("tl-predict"), "-m", model, vec], text=True).stdout
+    ours = np.abs(read_predictions(out)[2] - exact).max()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = LogisticRegression(C=C).fit(xd, labels)
+    theirs = np.abs(sk.predict_proba(xd) - exact).max()
+    report("default-" + tag, ours <= max(2 * theirs, 1e-3),
+           "max |p - p_optimum|: tl default %.3g, sklearn default %.3g" %
+           (ours, theirs))
 
 
 def train_predict(tag, x, labels, args, tmp, weights=None):
