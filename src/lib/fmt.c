@@ -274,18 +274,18 @@ static const char dig2[201] =
     "6061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* The N decimal digits of M (M < 10^N) at P. */
+/* The 10 decimal digits of M (< 10^10), zero-padded, at D: two chains
+ * of pairs, not one division after another. */
 static void
-put_digits(char *p, uint32_t m, int n)
+ten_digits(char *d, uint32_t m)
 {
-	char *q = p + n;
+	uint32_t lo = m % 100000000, a = lo / 10000, b = lo % 10000;
 
-	for (; q - p >= 2; m /= 100) {
-		q -= 2;
-		memcpy(q, dig2 + 2 * (m % 100), 2);
-	}
-	if (q > p)
-		*p = (char)('0' + m);
+	memcpy(d, dig2 + 2 * (m / 100000000), 2);
+	memcpy(d + 2, dig2 + 2 * (a / 100), 2);
+	memcpy(d + 4, dig2 + 2 * (a % 100), 2);
+	memcpy(d + 6, dig2 + 2 * (b / 100), 2);
+	memcpy(d + 8, dig2 + 2 * (b % 100), 2);
 }
 
 /* Write the N digits of M, whose first digit has the decimal exponent
@@ -294,15 +294,16 @@ put_digits(char *p, uint32_t m, int n)
 static char *
 layout(char *p, uint32_t m, int n, int lead, int prec)
 {
-	char dig[12];
+	char ten[10];
+	const char *dig = ten + 10 - n;
 
+	ten_digits(ten, m);
 	if (lead >= 0 && lead < prec) {
 		if (n <= lead + 1) {	/* an integer: "1200" */
-			put_digits(p, m, n);
+			memcpy(p, dig, (size_t)n);
 			memset(p + n, '0', (size_t)(lead + 1 - n));
 			return p + lead + 1;
 		}
-		put_digits(dig, m, n);
 		memcpy(p, dig, (size_t)lead + 1);
 		p[lead + 1] = '.';
 		memcpy(p + lead + 2, dig + lead + 1, (size_t)(n - lead - 1));
@@ -311,10 +312,9 @@ layout(char *p, uint32_t m, int n, int lead, int prec)
 	if (lead < 0 && lead >= -4) {	/* "0.00125" */
 		memcpy(p, "0.0000", 6);
 		p += 1 - lead;
-		put_digits(p, m, n);
+		memcpy(p, dig, (size_t)n);
 		return p + n;
 	}
-	put_digits(dig, m, n);
 	*p++ = dig[0];
 	if (n > 1) {
 		*p++ = '.';
@@ -354,8 +354,9 @@ put_decimal(char *p, uint64_t m64, int q, int prec)
 		m /= 10;
 		q++;
 	}
-	for (n = 1; n < 9 && m >= u10[n]; n++)
-		;
+	/* digits: floor(bits * log10(2)), or one more (1233 / 2^12) */
+	n = ((32 - __builtin_clz(m)) * 1233) >> 12;
+	n += m >= u10[n];
 	return layout(p, m, n, q + n - 1, prec);
 }
 
