@@ -225,15 +225,24 @@ section2a() {
 	    >/dev/null 2>&1 && import_vec "$W/ft-short.vec" "$W/ft-short.tlm" \
 	    2>"$W/import.err" || { md "2a. failed: fasttext skipgram/import"; return; }
 	fm=$W/ft-short
-	hf e50_tt "$REPS" "tl-embed -m $fm.tlm <$W/short.txt >/dev/null"
-	hf e50_tb "$REPS" "tl-embed -m $fm.tlm --binary <$W/short.txt >/dev/null"
+	NCPU=$(nproc 2>/dev/null || echo 1)
+	# tl: every variant on both inputs; fastText's command is one thread
+	for v in tt:"" tb:"--binary" t6:"--digits 6" t1:"--threads 1" \
+	    b1:"--binary --threads 1"; do
+		hf "e50_${v%%:*}" "$REPS" "tl-embed -m $fm.tlm ${v#*:} <$W/short.txt >/dev/null"
+		hf "e1m_${v%%:*}" 1 "tl-embed -m $fm.tlm ${v#*:} <$W/big.txt >/dev/null"
+	done
 	hf e50_ft "$REPS" "fasttext print-sentence-vectors $fm.bin <$W/short.txt >/dev/null"
-	hf e1m_tt 1 "tl-embed -m $fm.tlm <$W/big.txt >/dev/null"
-	hf e1m_tb 1 "tl-embed -m $fm.tlm --binary <$W/big.txt >/dev/null"
 	hf e1m_ft 1 "fasttext print-sentence-vectors $fm.bin <$W/big.txt >/dev/null"
 	hf eft_start "$REPS" "echo hi | fasttext print-sentence-vectors $fm.bin >/dev/null"
-	rt50=$(r $T_e50_ft $T_e50_tt) rb50=$(r $T_e50_ft $T_e50_tb)
-	rt1m=$(r $T_e1m_ft $T_e1m_tt) rb1m=$(r $T_e1m_ft $T_e1m_tb)
+	rt1m=$(r $T_e1m_ft $T_e1m_tt) rb1m=$(r $T_e1m_ft $T_e1m_tb)	# summary
+	row2a() {	# row2a KEY LABEL [TARGET]: one table row
+		eval "_a=\$T_e50_$1 _b=\$T_e1m_$1"
+		_r50=$(r $T_e50_ft $_a) _r1m=$(r $T_e1m_ft $_b)
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$2" "$_a" "$_b" \
+		    "$(per $BIG $_b)" "$_r50 / $_r1m" \
+		    "${3:+$(verdict "$_r50 >= $3 && $_r1m >= $3") (>= $3)}"
+	}
 	cat >>"$RES" <<EOF
 
 ## 2. tl-embed (issue 3)
@@ -243,16 +252,25 @@ section2a() {
 Same vectors: \`fasttext skipgram -input short.txt -dim 100 -epoch 1 -minCount 1
 -minn 0 -maxn 0\` on the $NSHORT short descriptions, its .vec imported with
 \`tl-embed import\` ($( [ $HAS_VEC = 1 ] && echo "--format vec" || echo "--format glove after dropping the .vec's first line: --format vec not available yet")).
-Commands: \`tl-embed -m ft.tlm [--binary] < lines > /dev/null\` and
-\`fasttext print-sentence-vectors ft.bin < lines > /dev/null\`.  (fastText splits
-on spaces and keeps case, tl tokenises and lower-cases; both average word
-vectors, fastText after normalising each to unit length.)  fastText's start-up
-(\`echo hi |\`): $T_eft_start s.
+Commands: \`tl-embed -m ft.tlm [OPTIONS] < lines > /dev/null\` and
+\`fasttext print-sentence-vectors ft.bin < lines > /dev/null\`, on $NSHORT lines
+and on $BIG lines (the same lines repeated).  (fastText splits on spaces and
+keeps case, tl tokenises and lower-cases; both average word vectors,
+fastText after normalising each to unit length.)  tl-embed uses one thread
+per CPU ($NCPU here) unless \`--threads 1\`; print-sentence-vectors has one.
+Text values: tl writes the shortest decimal that reads back as the same
+float32 (up to 9 digits) unless \`--digits 6\`, the 6 significant digits
+fastText prints.  fastText's start-up (\`echo hi |\`): $T_eft_start s.
+fastText: $T_e50_ft s ($NSHORT lines), $T_e1m_ft s ($BIG lines),
+$(per $BIG $T_e1m_ft) lines/s.
 
-| lines | tl text s | tl binary s | fastText s | tl text lines/s | tl binary lines/s | fastText lines/s | ratio text (target >= 20) | ratio binary (target >= 50) |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| $NSHORT | $T_e50_tt | $T_e50_tb | $T_e50_ft | $(per $NSHORT $T_e50_tt) | $(per $NSHORT $T_e50_tb) | $(per $NSHORT $T_e50_ft) | $rt50 $(verdict "$rt50 >= 20") | $rb50 $(verdict "$rb50 >= 50") |
-| $BIG | $T_e1m_tt | $T_e1m_tb | $T_e1m_ft | $(per $BIG $T_e1m_tt) | $(per $BIG $T_e1m_tb) | $(per $BIG $T_e1m_ft) | $rt1m $(verdict "$rt1m >= 20") | $rb1m $(verdict "$rb1m >= 50") |
+| tl-embed | s, $NSHORT lines | s, $BIG lines | lines/s, $BIG | x fastText ($NSHORT / $BIG) | target |
+| --- | ---: | ---: | ---: | ---: | --- |
+$(row2a tt "text, exact (default)" 20)
+$(row2a t6 "text, \`--digits 6\`")
+$(row2a tb "\`--binary\`" 50)
+$(row2a t1 "text, exact, \`--threads 1\`")
+$(row2a b1 "\`--binary --threads 1\`")
 EOF
 }
 
