@@ -19,6 +19,7 @@
 #include "digestcache.h"
 #include "embed.h"
 #include "io.h"
+#include "lexical.h"
 #include "par.h"
 #include "pool.h"
 #include "tokenize.h"
@@ -51,6 +52,7 @@ struct opts {
 	const char		*model, *output;
 	int			 binary, no_header, verbose;
 	int			 digits;	/* text values; 0: exact */
+	int			 lexical;	/* hashed n-grams too */
 	size_t			 threads;	/* 0: one per CPU */
 	struct tl_docs_opts	 docs;
 	struct tl_pool_opts	 pool;
@@ -66,8 +68,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: tl-embed [-v] [--binary] [--digits N] [--no-header] "
 	    "[--normalize]\n"
-	    "                [--pool KIND] [--tsv] [--jsonl] [--id-field PATH] "
-	    "[--label-field PATH]\n"
+	    "                [--lexical] [--pool KIND] [--tsv] [--jsonl] "
+	    "[--id-field PATH]\n"
+	    "                [--label-field PATH]\n"
 	    "                [--text-field PATH] [--skip-bad] [--sif-a A] "
 	    "[--threads N]\n"
 	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
@@ -154,7 +157,7 @@ static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_BINARY = 256, O_DIGITS, O_NO_HEADER, O_NORMALIZE, O_POOL,
-	    O_PRINT_DEFAULT, O_SIF_A, O_THREADS, O_VERSION };
+	    O_PRINT_DEFAULT, O_SIF_A, O_THREADS, O_VERSION, O_LEXICAL };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
 		{ "digits", required_argument, NULL, O_DIGITS },
@@ -163,6 +166,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "jsonl", no_argument, NULL, EMBED_O_JSONL },
 		{ "label-field", required_argument, NULL,
 		    EMBED_O_LABEL_FIELD },
+		{ "lexical", no_argument, NULL, O_LEXICAL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "normalize", no_argument, NULL, O_NORMALIZE },
@@ -199,6 +203,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			exit(TL_EXIT_OK);
 		case 'm':
 			o->model = optarg;
+			break;
+		case O_LEXICAL:
+			o->lexical = 1;
 			break;
 		case O_NO_HEADER:
 			o->no_header = 1;
@@ -249,6 +256,7 @@ struct worker {
 	struct tl_tokens	 tok;
 	struct tl_pool		*pool;
 	float			*x;
+	struct tl_lexical	 lex;	/* --lexical (else lex.nnz 0) */
 };
 
 /* Documents read in order (from one input), embedded by any thread into
@@ -290,11 +298,14 @@ struct run {
 static int
 embed_doc(struct worker *w, const char *text, size_t len, struct stats *st)
 {
+	struct tl_err e;
 	size_t known;
 
 	if (tl_tokenize(&w->tok, text, len) == -1)
 		return -1;
 	known = tl_pool_doc(w->pool, &w->tok, w->x);
+	if (w->lex.buckets > 0 && tl_lexical_doc(&w->lex, &w->tok, &e) == -1)
+		return -1;
 	st->docs++;
 	st->tokens += w->tok.n;
 	st->known += known;
@@ -412,8 +423,9 @@ work_block(void *ctx, void *blk, size_t worker)
 		    -1)
 			return tl_errf_line(&b->err, b->line[i],
 			    "out of memory");
-		if (tl_vecwriter_put(b->out, b->arena + b->id[i],
-		    b->arena + b->label[i], w->x, &e) == -1)
+		if (tl_vecwriter_put_sparse(b->out, b->arena + b->id[i],
+		    b->arena + b->label[i], w->x, w->lex.nnz, w->lex.idx,
+		    w->lex.val, &e) == -1)
 			return tl_errf_line(&b->err, b->line[i], "%s", e.msg);
 	}
 	return 0;
@@ -484,6 +496,9 @@ open_model(struct run *r, const char *path)
 		if ((w->x = malloc(tl_pool_dim(w->pool) * sizeof(float))) ==
 		    NULL)
 			tl_die("out of memory");
+		if (r->o->lexical && tl_lexical_init(&w->lex,
+		    TL_LEXICAL_BUCKETS, 2, &e) == -1)
+			tl_die_err(NULL, &e);
 	}
 	if (r->o->verbose && r->o->pool.kind == TL_POOL_SIF &&
 	    tl_pool_components(r->wk[0].pool) == 0)
@@ -539,6 +554,7 @@ free_run(struct run *r)
 		tl_tokens_free(&r->wk[i].tok);
 		tl_pool_free(r->wk[i].pool);
 		free(r->wk[i].x);
+		tl_lexical_free(&r->wk[i].lex);
 	}
 	free(r->wk);
 	tl_vecwriter_free(r->w);
@@ -591,6 +607,7 @@ main(int argc, char **argv)
 	open_model(&r, o.model);
 	tl_vechdr_init(&h);
 	h.dim = tl_pool_dim(r.wk[0].pool);
+	h.sparse = o.lexical ? TL_LEXICAL_BUCKETS : 0;
 	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
 	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",

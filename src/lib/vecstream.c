@@ -37,6 +37,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VS_CHUNK	((size_t)1 << 18)	/* initial input buffer */
 #define VS_OUTBUF	((size_t)1 << 17)	/* writer buffer */
 #define VS_SHOW		40			/* bytes of a bad value quoted */
+#define VS_MAX_SPARSE	((uint64_t)UINT32_MAX + 1)	/* buckets: u32 indices */
 
 /* ---------------------------------------------------------------- header */
 
@@ -120,6 +121,7 @@ tl_vechdr_copy(struct tl_vechdr *dst, const struct tl_vechdr *src,
 
 	tl_vechdr_init(&c);
 	c.dim = src->dim;
+	c.sparse = src->sparse;
 	memcpy(c.model, src->model, sizeof(c.model));
 	c.model[sizeof(c.model) - 1] = '\0';
 	if ((src->names != NULL && (c.names = copy_strings(
@@ -167,6 +169,9 @@ hdr_to_json(const struct tl_vechdr *h, struct tl_err *e)
 				    "UTF-8", i + 1), NULL;
 			}
 	}
+	if (h->sparse > 0 && json_object_set_new(o, "sparse",
+	    json_integer((json_int_t)h->sparse)) != 0)
+		goto nomem;
 	if (h->model[0] != '\0' &&
 	    json_object_set_new(o, "model", json_string(h->model)) != 0) {
 		json_decref(o);
@@ -238,8 +243,14 @@ hdr_from_object(json_t *o, struct tl_vechdr *h, struct tl_err *e)
 		return tl_errf(e, "unsupported vector stream version %lld "
 		    "(this tl reads version %d)",
 		    (long long)json_integer_value(v), VS_VERSION);
-	if (json_is_true(json_object_get(o, "sparse")))
-		return tl_errf(e, "sparse vector streams are not supported");
+	if ((v = json_object_get(o, "sparse")) != NULL && !json_is_false(v)) {
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
+		    (unsigned long long)n > VS_MAX_SPARSE)
+			return tl_errf(e, "header: \"sparse\" must be an "
+			    "integer in [1, %llu]",
+			    (unsigned long long)VS_MAX_SPARSE);
+		h->sparse = (uint64_t)n;
+	}
 	v = json_object_get(o, "dim");
 	if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
 	    (unsigned long long)n > VS_MAX_DIM)
@@ -330,6 +341,9 @@ tl_vecblock_free(struct tl_vecblock *b)
 	free(b->label);
 	free(b->pos);
 	free(b->arena);
+	free(b->sp_off);
+	free(b->sp_idx);
+	free(b->sp_val);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -357,6 +371,29 @@ arena_put(struct tl_vecblock *b, const char *s, size_t n, size_t *off,
 	b->arena[b->arena_len + n] = '\0';
 	*off = b->arena_len;
 	b->arena_len += n + 1;
+	return 0;
+}
+
+/* Make room in B for MORE sparse pairs after record b->n's first. */
+static int
+sp_reserve(struct tl_vecblock *b, size_t more, struct tl_err *e)
+{
+	size_t need = b->sp_off[b->n] + more, cap = b->sp_cap ? b->sp_cap :
+	    4096;
+	uint32_t *i;
+	float *v;
+
+	if (need <= b->sp_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((i = realloc(b->sp_idx, cap * sizeof(*i))) == NULL)
+		return tl_errf(e, "out of memory");
+	b->sp_idx = i;
+	if ((v = realloc(b->sp_val, cap * sizeof(*v))) == NULL)
+		return tl_errf(e, "out of memory");
+	b->sp_val = v;
+	b->sp_cap = cap;
 	return 0;
 }
 
@@ -476,6 +513,7 @@ text_later_header(struct tl_vecreader *r, const char *line, size_t n,
     struct tl_err *e)
 {
 	struct tl_vechdr h;
+	uint64_t sparse;
 	size_t dim;
 
 	tl_vechdr_init(&h);
@@ -485,10 +523,15 @@ text_later_header(struct tl_vecreader *r, const char *line, size_t n,
 		return -1;
 	}
 	dim = h.dim;
+	sparse = h.sparse;
 	tl_vechdr_free(&h);
 	if (dim != r->hdr.dim)
 		return tl_errf_line(e, r->line, "header with dim %zu in a "
 		    "stream of dim %zu", dim, r->hdr.dim);
+	if (sparse != r->hdr.sparse)
+		return tl_errf_line(e, r->line, "header with sparse %llu in "
+		    "a stream of sparse %llu", (unsigned long long)sparse,
+		    (unsigned long long)r->hdr.sparse);
 	return 0;
 }
 
@@ -560,7 +603,7 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 	char v[VS_SHOW + 4], *ep;
 	double d;
 
-	if (fields != r->hdr.dim + 2)
+	if (fields != r->hdr.dim + 2 && r->hdr.sparse == 0)
 		return tl_errf_line(e, r->line, "expected %zu values, found "
 		    "%zu", r->hdr.dim, fields - 2);
 	n = (size_t)((fe ? fe : end) - p);
@@ -571,8 +614,11 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 	strcpy(v + (n < VS_SHOW ? n : VS_SHOW), n <= VS_SHOW ? "" : "...");
 	digits = strspn(v, "0123456789");
 	if (digits > 0 && digits < n && v[digits] == ':')
-		return tl_errf_line(e, r->line, "sparse records are not "
-		    "supported ('%s' in column %zu)", v, col);
+		return r->hdr.sparse ? tl_errf_line(e, r->line, "sparse "
+		    "field '%s' in column %zu, among the %zu dense values", v,
+		    col, r->hdr.dim) : tl_errf_line(e, r->line, "sparse field "
+		    "'%s' in column %zu, but the header has no \"sparse\"", v,
+		    col);
 	/* what strtod takes whole but tl_parse_float refused is out of
 	 * float range or not finite (or hexadecimal) */
 	if (n <= VS_SHOW && memchr(p, '\0', n) == NULL &&
@@ -589,6 +635,61 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 	}
 	return tl_errf_line(e, r->line, "bad value '%s' in column %zu", v,
 	    col);
+}
+
+/* The error for the sparse field at P (column COL) of a line ending at
+ * END: WHY, and the field quoted. */
+static int
+bad_sparse(struct tl_vecreader *r, const char *p, const char *end,
+    size_t col, const char *why, struct tl_err *e)
+{
+	const char *fe = memchr(p, '\t', (size_t)(end - p));
+	size_t n = (size_t)((fe ? fe : end) - p);
+
+	return tl_errf_line(e, r->line, "%s '%.*s%s' in column %zu", why,
+	    (int)(n < VS_SHOW ? n : VS_SHOW), p, n <= VS_SHOW ? "" : "...",
+	    col);
+}
+
+/* Parse the sparse part of a text record, the "index:value" fields in
+ * [P, END) (P at END or at the TAB before the first, in column COL), into
+ * record b->n of B. */
+static int
+text_sparse(struct tl_vecreader *r, struct tl_vecblock *b, const char *p,
+    const char *end, size_t col, struct tl_err *e)
+{
+	size_t k = b->sp_off[b->n];
+	uint64_t idx, prev = 0;
+	const char *q;
+	float v;
+
+	for (; p != end; col++) {
+		p++;	/* the TAB */
+		for (idx = 0, q = p; q < end && *q >= '0' && *q <= '9' &&
+		    idx < VS_MAX_SPARSE; q++)
+			idx = idx * 10 + (uint64_t)(*q - '0');
+		if (q == p || q == end || *q != ':')
+			return bad_sparse(r, p, end, col, "expected "
+			    "index:value, found", e);
+		if (idx >= b->sparse)
+			return bad_sparse(r, p, end, col, "index out of range "
+			    "of the header's \"sparse\" in", e);
+		if (k > b->sp_off[b->n] && idx <= prev)
+			return bad_sparse(r, p, end, col, "index not above "
+			    "the previous one in", e);
+		q = tl_parse_float(q + 1, end, &v);
+		if (q == NULL || (q != end && *q != '\t'))
+			return bad_sparse(r, p, end, col, "bad value in", e);
+		if (k == b->sp_cap && sp_reserve(b, k - b->sp_off[b->n] + 1,
+		    e) < 0)
+			return -1;
+		b->sp_idx[k] = (uint32_t)idx;
+		b->sp_val[k++] = v;
+		prev = idx;
+		p = q;
+	}
+	b->sp_off[b->n + 1] = k;
+	return 0;
 }
 
 /* Parse the record line [S, S + N) into record b->n of B. */
@@ -616,7 +717,10 @@ text_record(struct tl_vecreader *r, struct tl_vecblock *b, const char *s,
 			return tl_errf_line(e, r->line, "expected %zu values, "
 			    "found %zu", b->dim, j + 1);
 	}
-	if (q != end)
+	if (b->sparse > 0) {
+		if (text_sparse(r, b, q, end, b->dim + 3, e) < 0)
+			return -1;
+	} else if (q != end)
 		return tl_errf_line(e, r->line, "expected %zu values, found "
 		    "%zu", b->dim, count_fields(s, end) - 2);
 	if (arena_put(b, s, (size_t)(t1 - s), &r->soff[2 * b->n], e) < 0 ||
@@ -707,6 +811,58 @@ bin_string(struct tl_vecblock *b, const char *p, uint32_t n, uint64_t off,
 	return arena_put(b, p, n, soff, e);
 }
 
+/* Read the sparse part of the binary record at OFF, whose bytes up to
+ * the count are the first *TOTAL, into record b->n of B; add its length
+ * to *TOTAL. */
+static int
+bin_sparse(struct tl_vecreader *r, struct tl_vecblock *b, uint64_t off,
+    size_t *total, struct tl_err *e)
+{
+	size_t k = b->sp_off[b->n], len;
+	uint32_t cnt, idx;
+	long long got;
+	const char *p;
+	float v;
+
+	if ((got = need(r, *total + 4, e)) < 0)
+		return -1;
+	if ((size_t)got < *total + 4)
+		return tl_errf_byte(e, off, "truncated record: expected %zu "
+		    "bytes, found %lld", *total + 4, got);
+	off += *total;
+	if ((cnt = get_u32(r->buf + r->beg + *total)) > VS_MAX_DIM ||
+	    cnt > b->sparse)
+		return tl_errf_byte(e, off, "sparse count %lu exceeds the "
+		    "limit of %llu", (unsigned long)cnt, (unsigned long long)
+		    (b->sparse < VS_MAX_DIM ? b->sparse : VS_MAX_DIM));
+	len = *total + 4 + 8 * (size_t)cnt;
+	if ((got = need(r, len, e)) < 0)
+		return -1;
+	if ((size_t)got < len)
+		return tl_errf_byte(e, off - *total, "truncated record: "
+		    "expected %zu bytes, found %lld", len, got);
+	if (sp_reserve(b, cnt, e) < 0)
+		return -1;
+	p = r->buf + r->beg + *total + 4;
+	for (uint32_t j = 0; j < cnt; j++, p += 8) {
+		idx = get_u32(p);
+		memcpy(&v, p + 4, sizeof(v));
+		if (idx >= b->sparse || (j > 0 && idx <= b->sp_idx[k - 1]))
+			return tl_errf_byte(e, off + 4 + 8 * (uint64_t)j,
+			    "sparse index %lu %s", (unsigned long)idx,
+			    idx >= b->sparse ? "out of range of the header's "
+			    "\"sparse\"" : "not above the previous one");
+		if (!isfinite(v))
+			return tl_errf_byte(e, off + 8 + 8 * (uint64_t)j,
+			    "non-finite sparse value");
+		b->sp_idx[k] = idx;
+		b->sp_val[k++] = v;
+	}
+	b->sp_off[b->n + 1] = k;
+	*total = len;
+	return 0;
+}
+
 /* Read one binary record into record b->n of B.  1, 2 when a header
  * (of a concatenated stream) came instead, 0 at end of stream, -1 on
  * error. */
@@ -724,16 +880,23 @@ bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 		return (int)got;
 	if (got == 4 && memcmp(r->buf + r->beg, VS_MAGIC, 4) == 0) {
 		struct tl_vechdr h;
+		uint64_t sparse;
 		size_t dim;
 
 		tl_vechdr_init(&h);
 		if (bin_header(r, &h, e) < 0)
 			return -1;
 		dim = h.dim;
+		sparse = h.sparse;
 		tl_vechdr_free(&h);
 		if (dim != r->hdr.dim)
 			return tl_errf_byte(e, off, "header with dim %zu in a "
 			    "stream of dim %zu", dim, r->hdr.dim);
+		if (sparse != r->hdr.sparse)
+			return tl_errf_byte(e, off, "header with sparse %llu "
+			    "in a stream of sparse %llu",
+			    (unsigned long long)sparse,
+			    (unsigned long long)r->hdr.sparse);
 		return 2;
 	}
 	if (got < 4)
@@ -758,6 +921,8 @@ bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 	if ((size_t)got < total)
 		return tl_errf_byte(e, off, "truncated record: expected %zu "
 		    "bytes, found %lld", total, got);
+	if (b->sparse > 0 && bin_sparse(r, b, off, &total, e) < 0)
+		return -1;
 	p = r->buf + r->beg;
 	memcpy(x, p + 8 + idn + labn, vbytes);
 	for (size_t j = 0; j < b->dim; j++)
@@ -845,6 +1010,10 @@ tl_vecreader_read(struct tl_vecreader *r, struct tl_vecblock *b,
 	if (b->dim != r->hdr.dim)
 		return tl_errf(e, "block of dim %zu for a stream of dim %zu",
 		    b->dim, r->hdr.dim);
+	b->sparse = r->hdr.sparse;
+	if (b->sparse > 0 && b->sp_off == NULL &&
+	    (b->sp_off = calloc(b->cap + 1, sizeof(*b->sp_off))) == NULL)
+		return tl_errf(e, "out of memory");
 	if (r->soff_cap < 2 * b->cap) {
 		size_t *s = realloc(r->soff, 2 * b->cap * sizeof(*s));
 
@@ -975,6 +1144,10 @@ tl_vecwriter_new(FILE *f, const struct tl_vechdr *h, int binary,
 	if (h->dim == 0 || h->dim > VS_MAX_DIM)
 		return tl_errf(e, "cannot write vectors of dim %zu (1 to %zu)",
 		    h->dim, VS_MAX_DIM), NULL;
+	if (h->sparse > VS_MAX_SPARSE)
+		return tl_errf(e, "cannot write a sparse part of %llu buckets "
+		    "(at most %llu)", (unsigned long long)h->sparse,
+		    (unsigned long long)VS_MAX_SPARSE), NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->buf = malloc(VS_OUTBUF)) == NULL) {
 		free(w);
@@ -1016,7 +1189,66 @@ int
 tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
     const float *x, struct tl_err *e)
 {
-	size_t idn, labn, dim = w->hdr.dim;
+	return tl_vecwriter_put_sparse(w, id, label, x, 0, NULL, NULL, e);
+}
+
+/* Check the NNZ sparse pairs of a record for writer W. */
+static int
+check_sparse(const struct tl_vecwriter *w, size_t nnz, const uint32_t *idx,
+    const float *val, struct tl_err *e)
+{
+	unsigned long long rec = (unsigned long long)w->nrec + 1;
+
+	if (nnz > 0 && w->hdr.sparse == 0)
+		return tl_errf(e, "record %llu: a sparse part in a stream "
+		    "whose header has no \"sparse\"", rec);
+	if (nnz > VS_MAX_DIM)
+		return tl_errf(e, "record %llu: %zu sparse pairs exceed the "
+		    "limit of %zu", rec, nnz, VS_MAX_DIM);
+	for (size_t j = 0; j < nnz; j++) {
+		if (idx[j] >= w->hdr.sparse || (j > 0 && idx[j] <= idx[j - 1]))
+			return tl_errf(e, "record %llu: sparse index %lu %s",
+			    rec, (unsigned long)idx[j], idx[j] >=
+			    w->hdr.sparse ? "out of range" : "not above the "
+			    "previous one");
+		if (!isfinite(val[j]))
+			return tl_errf(e, "record %llu: non-finite sparse "
+			    "value", rec);
+	}
+	return 0;
+}
+
+/* Append the sparse part of a record to W's buffer (room reserved). */
+static void
+put_sparse_part(struct tl_vecwriter *w, size_t nnz, const uint32_t *idx,
+    const float *val)
+{
+	char *p;
+
+	if (w->binary) {
+		put_u32(w, (uint32_t)nnz);
+		for (size_t j = 0; j < nnz; j++) {
+			put_u32(w, idx[j]);
+			put_bytes(w, &val[j], sizeof(float));
+		}
+		return;
+	}
+	p = w->buf + w->len;
+	for (size_t j = 0; j < nnz; j++) {
+		*p++ = '\t';
+		p = tl_fmt_u64(p, idx[j]);
+		*p++ = ':';
+		p = tl_fmt_float(p, val[j]);
+	}
+	w->len = (size_t)(p - w->buf);
+}
+
+int
+tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
+    const char *label, const float *x, size_t nnz, const uint32_t *idx,
+    const float *val, struct tl_err *e)
+{
+	size_t idn, labn, dim = w->hdr.dim, spn;
 	char *p;
 
 	if (w->errnum)
@@ -1037,18 +1269,25 @@ tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
 			return tl_errf(e, "record %llu: non-finite value in "
 			    "component %zu", (unsigned long long)w->nrec + 1,
 			    j + 1);
+	if (check_sparse(w, nnz, idx, val, e) < 0)
+		return -1;
+	spn = w->hdr.sparse == 0 ? 0 : w->binary ? 4 + 8 * nnz :
+	    nnz * (12 + TL_FMT_FLOAT_MAX);
 	if (w->binary) {
-		if (reserve(w, 8 + idn + labn + dim * sizeof(float), e) < 0)
+		if (reserve(w, 8 + idn + labn + dim * sizeof(float) + spn,
+		    e) < 0)
 			return -1;
 		put_u32(w, (uint32_t)idn);
 		put_bytes(w, id, idn);
 		put_u32(w, (uint32_t)labn);
 		put_bytes(w, label, labn);
 		put_bytes(w, x, dim * sizeof(float));
+		if (w->hdr.sparse > 0)
+			put_sparse_part(w, nnz, idx, val);
 	} else {
 		if (idn > SIZE_MAX / 4 || labn > SIZE_MAX / 4 ||
 		    reserve(w, idn + labn + 2 + dim *
-		    (TL_FMT_FLOAT_MAX + 1), e) < 0)
+		    (TL_FMT_FLOAT_MAX + 1) + spn, e) < 0)
 			return -1;
 		put_bytes(w, id, idn);
 		put_bytes(w, "\t", 1);
@@ -1058,8 +1297,9 @@ tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
 			*p++ = '\t';
 			p = tl_fmt_float_digits(p, x[j], w->digits);
 		}
-		*p++ = '\n';
 		w->len = (size_t)(p - w->buf);
+		put_sparse_part(w, nnz, idx, val);
+		w->buf[w->len++] = '\n';
 	}
 	w->nrec++;
 	return 0;

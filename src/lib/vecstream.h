@@ -10,6 +10,11 @@
  * JSON, then records of (u32 id length, id bytes, u32 label length, label
  * bytes, dim little-endian float32).  man/tl-formats.5 specifies both byte
  * by byte.  Readers detect the form from the first bytes.
+ *
+ * A header with "sparse": B adds a sparse part to every record after the
+ * dense values: TAB-separated "index:value" fields with increasing indices
+ * < B in text, a u32 count and (u32 index, f32 value) pairs in binary.
+ * tl-embed --lexical writes hashed n-gram counts there.
  */
 #ifndef TL_VECSTREAM_H
 #define TL_VECSTREAM_H
@@ -27,6 +32,8 @@ struct tl_vechdr {
 	char	  model[65];	/* hex SHA-256 of the producing model, or "" */
 	char	**stacked;	/* hex SHA-256s of the models tl-stack appended */
 	size_t	  nstacked;
+	uint64_t  sparse;	/* indices of the sparse part are < sparse
+				   (hash buckets); 0: a dense stream */
 };
 
 /* Empty header (dim 0, no names). */
@@ -57,6 +64,14 @@ struct tl_vecblock {
 				   offset (binary) of each record */
 	char	 *arena;	/* storage behind id and label */
 	size_t	  arena_len, arena_cap;
+	/* The sparse part (when the stream's header has "sparse"), in CSR
+	 * form: record i holds the sp_off[i + 1] - sp_off[i] pairs
+	 * (sp_idx[j], sp_val[j]) from j = sp_off[i], indices increasing. */
+	uint64_t  sparse;	/* the stream's "sparse"; 0: no sparse part */
+	size_t	 *sp_off;	/* n + 1 offsets (cap + 1 allocated) */
+	uint32_t *sp_idx;
+	float	 *sp_val;
+	size_t	  sp_cap;	/* pairs sp_idx and sp_val can hold */
 };
 
 /* Allocate room for CAP records of DIM values. 0 or -1. */
@@ -84,7 +99,10 @@ int	tl_vecreader_is_binary(const struct tl_vecreader *r);
 /* Read up to b->cap records into B (b->dim must equal the header's dim).
  * Returns the number read, 0 at end of stream, -1 on error: malformed line,
  * wrong number of values, NaN/Inf, truncated binary record, read error;
- * E then names the line (text) or byte offset (binary). */
+ * E then names the line (text) or byte offset (binary).  For a sparse
+ * stream the records' sparse parts go to b->sp_* (b->sparse is set to the
+ * header's value; 0 for a dense stream): readers that cannot use them
+ * must check b->sparse or the header's and refuse the stream. */
 long	tl_vecreader_read(struct tl_vecreader *r, struct tl_vecblock *b,
 	    struct tl_err *e);
 
@@ -104,6 +122,15 @@ struct tl_vecwriter *tl_vecwriter_new(FILE *f, const struct tl_vechdr *h,
  * Returns 0, or -1 with E filled in (e->errnum set for write errors). */
 int	tl_vecwriter_put(struct tl_vecwriter *w, const char *id,
 	    const char *label, const float *x, struct tl_err *e);
+
+/* Write one record with a sparse part of NNZ pairs (IDX[j], VAL[j]),
+ * indices increasing and < h->sparse, values finite, after the h->dim
+ * dense values X, to a stream whose header has h->sparse > 0
+ * (tl_vecwriter_put writes records with an empty sparse part there).
+ * Returns 0, or -1 with E filled in. */
+int	tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
+	    const char *label, const float *x, size_t nnz,
+	    const uint32_t *idx, const float *val, struct tl_err *e);
 
 /* Write any buffered bytes to the FILE and fflush it. 0 or -1. */
 int	tl_vecwriter_flush(struct tl_vecwriter *w, struct tl_err *e);

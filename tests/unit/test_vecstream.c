@@ -433,9 +433,11 @@ test_text_errors(void)
 	    "bad value '3333333333333333333333333333333333333333...' "
 	    "in column 5");
 	expect_text_error(HDR3 "a\tb\t1:0.5\t7:2\t9:3\n", 2,
-	    "sparse records are not supported ('1:0.5' in column 3)");
+	    "sparse field '1:0.5' in column 3, but the header has no "
+	    "\"sparse\"");
 	expect_text_error("a\tb\t0:0.5\t7:2\n", 1,
-	    "sparse records are not supported ('0:0.5' in column 3)");
+	    "sparse field '0:0.5' in column 3, but the header has no "
+	    "\"sparse\"");
 	expect_text_error(HDR3 "abc\n", 2,
 	    "expected id, label and 3 values, found 1 field");
 	expect_text_error(HDR3 "a\tb\n", 2, "expected 3 values, found 0");
@@ -450,7 +452,8 @@ test_text_errors(void)
 	    "expected id, label and values, found 1 field");
 	/* headers */
 	expect_text_error("#{\"tl\":\"vectors\",\"version\":1,\"dim\":3,"
-	    "\"sparse\":true}\n", 1, "sparse vector streams are not supported");
+	    "\"sparse\":true}\n", 1, "header: \"sparse\" must be an integer "
+	    "in [1, 4294967296]");
 	expect_text_error("#{bad\n", 1, "bad header: *");
 	expect_text_error("# a comment\na\tb\t1\n", 1, "bad header: *");
 	expect_text_error("#[1,2]\n", 1, "header is not a JSON object");
@@ -766,6 +769,158 @@ test_writer_errors(void)
 	stream_free(&s);
 }
 
+#define HDRSP "#{\"tl\":\"vectors\",\"version\":1,\"dim\":2," \
+	"\"sparse\":100}\n"
+
+/* Write the sparse sample to a new FILE in binary or text form. */
+static FILE *
+sparse_sample(int binary)
+{
+	static const uint32_t idx[] = { 3, 17, 99, 0 };
+	static const float val[] = { 1.5f, -2, 0.25f, 1e-7f };
+	static const float x[] = { 0.5f, -1, 2, 3 };
+	struct tl_vechdr h;
+	struct tl_vecwriter *w;
+	struct tl_err e;
+	FILE *f = tmpfile();
+
+	tl_vechdr_init(&h);
+	h.dim = 2;
+	h.sparse = 100;
+	T_CHECK(f != NULL);
+	w = tl_vecwriter_new(f, &h, binary, 0, &e);
+	T_CHECK(w != NULL);
+	T_CHECK(tl_vecwriter_put_sparse(w, "a", "x", x, 3, idx, val, &e) ==
+	    0);
+	T_CHECK(tl_vecwriter_put(w, "b", "y", x + 2, &e) == 0);
+	T_CHECK(tl_vecwriter_put_sparse(w, "c", "", x, 1, idx + 3, val + 3,
+	    &e) == 0);
+	T_CHECK(tl_vecwriter_flush(w, &e) == 0);
+	tl_vecwriter_free(w);
+	rewind(f);
+	return f;
+}
+
+/* Read the sparse sample back from F with blocks of 2 and check it. */
+static void
+check_sparse_sample(FILE *f)
+{
+	struct tl_vecreader *r;
+	struct tl_vecblock b;
+	struct tl_err e;
+	size_t seen = 0;
+
+	T_CHECK((r = tl_vecreader_open(f, "t", &e)) != NULL);
+	T_CHECK(tl_vecreader_header(r)->sparse == 100);
+	T_CHECK(tl_vecblock_init(&b, 2, 2, &e) == 0);
+	while (tl_vecreader_read(r, &b, &e) > 0) {
+		T_CHECK(b.sparse == 100 && b.sp_off[0] == 0);
+		for (size_t i = 0; i < b.n; i++, seen++) {
+			size_t o = b.sp_off[i], n = b.sp_off[i + 1] - o;
+
+			if (seen == 0)
+				T_CHECK(n == 3 && b.sp_idx[o] == 3 &&
+				    b.sp_idx[o + 2] == 99 &&
+				    b.sp_val[o + 1] == -2 &&
+				    b.x[0] == 0.5f);
+			if (seen == 1)
+				T_CHECK(n == 0 && b.x[i * 2 + 1] == 3);
+			if (seen == 2)
+				T_CHECK(n == 1 && b.sp_idx[o] == 0 &&
+				    b.sp_val[o] == 1e-7f &&
+				    strcmp(b.label[i], "") == 0);
+		}
+	}
+	T_CHECK(seen == 3);
+	tl_vecblock_free(&b);
+	tl_vecreader_close(r);
+	fclose(f);
+}
+
+static void
+test_sparse_roundtrip(void)
+{
+	FILE *f = sparse_sample(0);
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+	buf[n] = '\0';
+	T_CHECK(strcmp(buf, HDRSP "a\tx\t0.5\t-1\t3:1.5\t17:-2\t99:0.25\n"
+	    "b\ty\t2\t3\nc\t\t0.5\t-1\t0:1e-07\n") == 0);
+	rewind(f);
+	check_sparse_sample(f);
+	check_sparse_sample(sparse_sample(1));
+	/* text read back and written in binary reads back the same */
+	check_sparse_sample(mem(buf, n));
+}
+
+static void
+test_sparse_errors(void)
+{
+	struct tl_vechdr h;
+	struct tl_vecwriter *w;
+	struct tl_err e;
+	static const uint32_t idx[] = { 5, 5, 200 };
+	static const float val[] = { 1, 2, 3 }, x[] = { 0, 0 };
+	FILE *f = tmpfile();
+	char *bin;
+	size_t len;
+
+	expect_text_error(HDRSP "a\tb\t1\t2\t3:1\t3:2\n", 2,
+	    "index not above the previous one in '3:2' in column 6");
+	expect_text_error(HDRSP "a\tb\t1\t2\t100:1\n", 2,
+	    "index out of range of the header's \"sparse\" in '100:1' in "
+	    "column 5");
+	expect_text_error(HDRSP "a\tb\t1\t2\t3:x\n", 2,
+	    "bad value in '3:x' in column 5");
+	expect_text_error(HDRSP "a\tb\t1\t2\t3\n", 2,
+	    "expected index:value, found '3' in column 5");
+	expect_text_error(HDRSP "a\tb\t1\t2\t:3\n", 2,
+	    "expected index:value, found ':3' in column 5");
+	expect_text_error(HDRSP "a\tb\t1\t3:2\n", 2,
+	    "sparse field '3:2' in column 4, among the 2 dense values");
+	expect_text_error(HDRSP "#{\"tl\":\"vectors\",\"version\":1,"
+	    "\"dim\":2}\n", 2, "header with sparse 0 in a stream of sparse "
+	    "100");
+	expect_text_error("#{\"tl\":\"vectors\",\"version\":1,\"dim\":2,"
+	    "\"sparse\":0}\n", 1, "header: \"sparse\" must be an integer "
+	    "in [1, 4294967296]");
+	/* binary: the second pair's index repeats the first's */
+	tl_vechdr_init(&h);
+	h.dim = 2;
+	h.sparse = 100;
+	w = tl_vecwriter_new(f, &h, 1, 0, &e);
+	T_CHECK(tl_vecwriter_put_sparse(w, "a", "b", x, 2, idx, val, &e) ==
+	    -1 && strcmp(e.msg, "record 1: sparse index 5 not above the "
+	    "previous one") == 0);
+	T_CHECK(tl_vecwriter_put_sparse(w, "a", "b", x, 1, idx + 2, val, &e)
+	    == -1 && strcmp(e.msg, "record 1: sparse index 200 out of "
+	    "range") == 0);
+	T_CHECK(tl_vecwriter_put_sparse(w, "a", "b", x, 1, idx, val, &e) ==
+	    0);
+	T_CHECK(tl_vecwriter_flush(w, &e) == 0);
+	tl_vecwriter_free(w);
+	len = (size_t)ftell(f);
+	rewind(f);
+	bin = malloc(len + 8);
+	T_CHECK(fread(bin, 1, len, f) == len);
+	/* a second pair, equal index: count 2 */
+	put32(bin + len - 12, 2);
+	memcpy(bin + len, bin + len - 8, 8);
+	expect_bin_error(bin, len + 8, len, "sparse index 5 not above the "
+	    "previous one");
+	put32(bin + len - 12, 3);
+	expect_bin_error(bin, len + 8, len - 30,
+	    "truncated record: expected 46 bytes, found 38");
+	put32(bin + len - 12, 1);
+	put32(bin + len - 8, 100);
+	expect_bin_error(bin, len, len - 8, "sparse index 100 out of range "
+	    "of the header's \"sparse\"");
+	free(bin);
+	fclose(f);
+	tl_vechdr_free(&h);
+}
+
 static void
 test_hdr_helpers(void)
 {
@@ -804,5 +959,7 @@ main(void)
 	T_RUN(test_long_line);
 	T_RUN(test_writer_errors);
 	T_RUN(test_hdr_helpers);
+	T_RUN(test_sparse_roundtrip);
+	T_RUN(test_sparse_errors);
 	return t_done();
 }

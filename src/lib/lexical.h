@@ -1,0 +1,53 @@
+/*
+ * Lexical features of a document, to sit next to its pooled embedding in a
+ * vector stream's sparse part (tl-embed --lexical): the word n-grams of its
+ * tokens (the tokenizer of the embedding, so the two views see the same
+ * words), each hashed with XXH3 into one of B buckets, as scikit-learn's
+ * HashingVectorizer does, and valued 1 + ln(count) (sublinear tf, counts
+ * of colliding n-grams summed).  An n-gram's hash is the XXH3 of its last
+ * token seeded with the hash of the (n-1)-gram before it, a unigram's
+ * seed being 0, so "a b" and "ab" differ.  tl-train learns which buckets
+ * to keep, their IDF and the weights (sparselin.h).
+ */
+#ifndef TL_LEXICAL_H
+#define TL_LEXICAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "tokenize.h"
+
+#define TL_LEXICAL_BUCKETS	((uint64_t)1 << 20)	/* default B */
+#define TL_LEXICAL_MAX_NGRAM	5
+
+/* The features of one document, reused from call to call. */
+struct tl_lexical {
+	uint64_t  buckets;	/* B: indices are < B */
+	int	  ngrams;	/* 1: unigrams; 2: and bigrams; ... */
+	size_t	  nnz;		/* pairs of the last document */
+	uint32_t *idx;		/* nnz bucket indices, increasing */
+	float	 *val;		/* nnz values 1 + ln(count) */
+	uint32_t *scratch;	/* private: one index per n-gram */
+	size_t	  cap;
+};
+
+/* Make LX empty, for BUCKETS buckets (1 to 2^32) and n-grams up to NGRAMS
+ * (1 to TL_LEXICAL_MAX_NGRAM).  0, or -1 with E filled in. */
+int	tl_lexical_init(struct tl_lexical *lx, uint64_t buckets, int ngrams,
+	    struct tl_err *e);
+
+/* The features of the tokens T into lx->nnz, lx->idx and lx->val.  0, or
+ * -1 with E filled in (out of memory). */
+int	tl_lexical_doc(struct tl_lexical *lx, const struct tl_tokens *t,
+	    struct tl_err *e);
+
+/* The bucket of the N tokens TOK (N >= 1, lengths LEN) among BUCKETS: the
+ * hashing of tl_lexical_doc, for tests and tools that explain a model. */
+uint32_t tl_lexical_bucket(const char *const *tok, const size_t *len,
+	    size_t n, uint64_t buckets);
+
+/* Release what LX owns and zero it. */
+void	tl_lexical_free(struct tl_lexical *lx);
+
+#endif
