@@ -5,6 +5,7 @@
 #include "head.h"
 #include "linear.h"
 #include "mlp.h"
+#include "sparselin.h"
 
 struct tl_head {
 	char			 kind[32];
@@ -12,6 +13,7 @@ struct tl_head {
 	char			 input_model[65];
 	struct tl_linear	 lin;		/* softmax, logistic, ridge */
 	struct tl_mlp		 mlp;		/* mlp (mlp.p != NULL) */
+	struct tl_sparselin	 sp;		/* sparse-softmax (sp.w) */
 };
 
 /* The description's input.model, when it is a digest. */
@@ -48,6 +50,11 @@ tl_head_load(struct tl_model *m, struct tl_err *e)
 			    TL_HEAD_SCORES : TL_HEAD_PROBA;
 			return h;
 		}
+	} else if (strcmp(kind, "sparse-softmax") == 0) {
+		if (tl_sparselin_load(m, &h->sp, e) == 0) {
+			h->output = TL_HEAD_PROBA;
+			return h;
+		}
 	} else if (strcmp(kind, "mlp") == 0) {
 		if (tl_mlp_load(m, &h->mlp, e) == 0) {
 			h->output = h->mlp.regression ? TL_HEAD_VALUES :
@@ -70,19 +77,22 @@ tl_head_kind(const struct tl_head *h)
 size_t
 tl_head_in_dim(const struct tl_head *h)
 {
-	return h->mlp.p != NULL ? h->mlp.d : h->lin.d;
+	return h->sp.w != NULL ? h->sp.d : h->mlp.p != NULL ? h->mlp.d :
+	    h->lin.d;
 }
 
 size_t
 tl_head_out_dim(const struct tl_head *h)
 {
-	return h->mlp.p != NULL ? h->mlp.k : h->lin.k;
+	return h->sp.w != NULL ? h->sp.k : h->mlp.p != NULL ? h->mlp.k :
+	    h->lin.k;
 }
 
 char *const *
 tl_head_names(const struct tl_head *h)
 {
-	return h->mlp.p != NULL ? h->mlp.classes : h->lin.classes;
+	return h->sp.w != NULL ? h->sp.classes : h->mlp.p != NULL ?
+	    h->mlp.classes : h->lin.classes;
 }
 
 enum tl_head_output
@@ -100,10 +110,34 @@ tl_head_input_model(const struct tl_head *h)
 void
 tl_head_apply(const struct tl_head *h, const float *x, size_t n, float *out)
 {
-	if (h->mlp.p != NULL)
+	if (h->sp.w != NULL)
+		for (size_t i = 0; i < n; i++)
+			tl_sparselin_proba(&h->sp, x + i * h->sp.d, 0, NULL,
+			    NULL, out + i * h->sp.k);
+	else if (h->mlp.p != NULL)
 		tl_mlp_apply(&h->mlp, x, n, out);
 	else
 		tl_linear_proba(&h->lin, x, n, out);
+}
+
+uint64_t
+tl_head_sparse(const struct tl_head *h)
+{
+	return h->sp.w != NULL ? h->sp.buckets : 0;
+}
+
+void
+tl_head_apply_block(const struct tl_head *h, const struct tl_vecblock *b,
+    float *out)
+{
+	if (h->sp.w == NULL || b->sparse == 0) {
+		tl_head_apply(h, b->x, b->n, out);
+		return;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		tl_sparselin_proba(&h->sp, b->x + i * b->dim, b->sp_off[i + 1] -
+		    b->sp_off[i], b->sp_idx + b->sp_off[i],
+		    b->sp_val + b->sp_off[i], out + i * h->sp.k);
 }
 
 void
@@ -113,5 +147,6 @@ tl_head_free(struct tl_head *h)
 		return;
 	tl_linear_free(&h->lin);
 	tl_mlp_free(&h->mlp);
+	tl_sparselin_free(&h->sp);
 	free(h);
 }

@@ -9,9 +9,11 @@
 #define TL_HEAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "model.h"
+#include "vecstream.h"
 
 /* What the output components are. */
 enum tl_head_output {
@@ -47,6 +49,18 @@ const char	*tl_head_input_model(const struct tl_head *h);
  * floats to OUT.  Batched: one matrix product per call. */
 void		 tl_head_apply(const struct tl_head *h, const float *x,
 		    size_t n, float *out);
+
+/* The buckets of the sparse part H was trained on (kind
+ * "sparse-softmax"; sparselin.h), or 0 for a dense head.  A sparse head
+ * needs that part: tl_head_apply gives it none (as for a record whose
+ * sparse part is empty), so callers without one should refuse the head. */
+uint64_t	 tl_head_sparse(const struct tl_head *h);
+
+/* Apply H to the records of B, dense values and (for a sparse head, when
+ * B has one) sparse parts, writing b->n x out_dim floats to OUT.  The
+ * caller checks that b->sparse equals tl_head_sparse(h) where it must. */
+void		 tl_head_apply_block(const struct tl_head *h,
+		    const struct tl_vecblock *b, float *out);
 
 /* Release H.  NULL is a no-op. */
 void		 tl_head_free(struct tl_head *h);

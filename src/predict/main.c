@@ -166,6 +166,12 @@ check_input(const struct predict *pr, const struct tl_vechdr *h,
 	if (h->dim != pr->d)
 		tl_die("%s: expected %zu values per record (model input_dim), "
 		    "stream has %zu", name, pr->d, h->dim);
+	if (tl_head_sparse(pr->head) != 0 && h->sparse !=
+	    tl_head_sparse(pr->head))	/* a dense head ignores it */
+		tl_die("%s: the model needs a sparse part of %llu buckets "
+		    "(tl-embed --lexical), the stream has %llu", name,
+		    (unsigned long long)tl_head_sparse(pr->head),
+		    (unsigned long long)h->sparse);
 	if (h->model[0] == '\0') {
 		if (pr->verbose)
 			tl_warn("%s: the stream does not say which embedding "
@@ -425,7 +431,7 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 {
 	struct predict *pr = ctx;
 
-	tl_head_apply(pr->head, b->x, b->n, pr->p);
+	tl_head_apply_block(pr->head, b, pr->p);
 	predict_emit(pr, b, name, binary);
 }
 

@@ -148,6 +148,9 @@ load_stage(struct stage *s)
 		s->head = tl_pipeline_head(s->pipe);
 	} else if ((s->head = s->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
+	if (tl_head_sparse(s->head) != 0)
+		tl_die("%s: a model of dense and sparse parts (tl-embed "
+		    "--lexical) cannot be stacked yet", path);
 	if (tl_model_digest_cached(m, path, &key, s->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
 	if (s->pipe == NULL)	/* a pipeline keeps its model */
@@ -353,6 +356,9 @@ on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
 	struct stack *st = ctx;
 
+	if (h->sparse != 0)
+		tl_die("%s: tl-stack does not pass sparse parts (tl-embed "
+		    "--lexical) through yet", name);
 	if (st->w == NULL)
 		start(st, name, h);
 	else if (h->dim != st->dim_in)

@@ -29,7 +29,8 @@
 /* Long options only: values outside the range of option characters. */
 enum {
 	OPT_CLASS_WEIGHT = 256, OPT_CV, OPT_INIT, OPT_L2_TO_INIT, OPT_MAX_ITER,
-	OPT_OOF, OPT_SEED, OPT_STANDARDIZE, OPT_TOL, OPT_VERSION, OPT_WEIGHTS
+	OPT_OOF, OPT_SEED, OPT_STANDARDIZE, OPT_TOL, OPT_VERSION, OPT_WEIGHTS,
+	OPT_DENSE_WEIGHT
 };
 
 /* Everything the options say. */
@@ -42,6 +43,7 @@ struct opts {
 	size_t	  folds;	/* --cv K, 0: none */
 	uint64_t  seed;
 	const char *output, *oof, *init, *weights;
+	const char *dense_weight;	/* --dense-weight list (sparsefit.c) */
 	int	  quiet;
 };
 
@@ -84,6 +86,8 @@ help(void)
 	    "      --class-weight balanced  weight classes by n / (K n_class)\n"
 	    "      --cv K            K-fold cross-validation; picks the best "
 	    "C of a list\n"
+	    "      --dense-weight A[,A...]  weight of the dense part next to "
+	    "a sparse one (1)\n"
 	    "      --init MODEL      start from MODEL (same kind and inputs)\n"
 	    "      --l2-to-init      penalise the distance to the --init "
 	    "weights\n"
@@ -145,6 +149,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 		{ "batch",	required_argument,	NULL, MLP_OPT_BATCH },
 		{ "class-weight", required_argument,	NULL, OPT_CLASS_WEIGHT },
 		{ "cv",		required_argument,	NULL, OPT_CV },
+		{ "dense-weight", required_argument,	NULL, OPT_DENSE_WEIGHT },
 		{ "dropout",	required_argument,	NULL, MLP_OPT_DROPOUT },
 		{ "epochs",	required_argument,	NULL, MLP_OPT_EPOCHS },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -200,6 +205,9 @@ parse_args(int argc, char *argv[], struct opts *op)
 			break;
 		case OPT_CV:
 			op->folds = tl_arg_int("--cv", optarg, 2, 1000000);
+			break;
+		case OPT_DENSE_WEIGHT:
+			op->dense_weight = optarg;
 			break;
 		case OPT_INIT:
 			op->init = optarg;
@@ -528,7 +536,14 @@ main(int argc, char *argv[])
 	if (op.oof != NULL && (oof = malloc(r.n * t.k * sizeof(float))) ==
 	    NULL)
 		tl_die("out of memory");
-	if (op.mlp) {
+	if (op.dense_weight != NULL && r.sparse == 0)
+		tl_die("--dense-weight: the input has no sparse part "
+		    "(tl-embed --lexical)");
+	if (r.sparse > 0)	/* dense and sparse parts: sparsefit.c */
+		train_sparse(&(struct sparse_job){ op.lo, op.C, op.nC,
+		    op.folds, op.dense_weight, op.seed, op.quiet, op.mlp,
+		    op.output }, &r, &t, sw, oof, &out);
+	else if (op.mlp) {
 		op.mo.C = op.lo.C;
 		op.mo.seed = op.seed;
 		op.mo.balanced = op.lo.balanced;
@@ -537,6 +552,8 @@ main(int argc, char *argv[])
 			cv = mlp_cross_validate(&op.mo, op.C, op.nC, op.folds,
 			    &D, &t, oof, op.quiet);
 		train_mlp(&op.mo, &r, &t, sw, cv, op.quiet, &out, op.output);
+	}
+	if (op.mlp || r.sparse > 0) {
 		if (oof != NULL)
 			write_oof(op.oof, &r, &t, oof);
 		targets_free(&t);

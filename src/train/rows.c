@@ -101,6 +101,8 @@ rows_on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 	}
 	reserve(r, b->n, more);
 	memcpy(r->x + r->n * r->dim, b->x, b->n * b->dim * sizeof(float));
+	if (r->sparse > 0)
+		rows_add_sparse(r, b);
 	for (size_t i = 0; i < b->n; i++) {
 		len = strlen(b->label[i]) + 1;
 		memcpy(r->text + r->text_len, b->label[i], len);
@@ -135,9 +137,14 @@ rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 	if (r->dim == 0) {
 		r->dim = h->dim;
 		r->first = name;
+		r->sparse = h->sparse;
 	} else if (h->dim != r->dim)
 		tl_die("%s: %zu values per record, but %s has %zu", name,
 		    h->dim, r->first, r->dim);
+	else if (h->sparse != r->sparse)
+		tl_die("%s: a sparse part of %llu buckets, but %s has %llu",
+		    name, (unsigned long long)h->sparse, r->first,
+		    (unsigned long long)r->sparse);
 	if (h->model[0] != '\0' && r->hdr.model[0] != '\0' &&
 	    strcmp(h->model, r->hdr.model) != 0)
 		tl_die("%s: vectors made by model %.12s..., but earlier input "
@@ -326,6 +333,9 @@ rows_free(struct rows *r)
 	free(r->label);
 	free(r->id);
 	free(r->text);
+	free(r->sp_off);
+	free(r->sp_idx);
+	free(r->sp_val);
 }
 
 void

@@ -25,6 +25,12 @@ struct rows {
 	const char *first;	/* name of the input that set dim */
 	struct tl_vechdr hdr;	/* digests: model and stacked */
 	enum tl_linear_kind kind;	/* how labels are checked */
+	/* the sparse parts (tl-embed --lexical), in CSR form */
+	uint64_t  sparse;	/* the inputs' "sparse"; 0: none */
+	size_t	 *sp_off;	/* n + 1 offsets */
+	uint32_t *sp_idx;
+	float	 *sp_val;
+	size_t	  sp_rows, sp_cap;	/* room in sp_off, sp_idx */
 };
 
 /* The targets of a model, made from the rows' labels. */
@@ -94,5 +100,28 @@ void	train_mlp(const struct tl_mlp_opts *o, const struct rows *r,
 json_t	*mlp_cross_validate(struct tl_mlp_opts *o, const double *Cs,
 	    size_t nC, size_t nfolds, const struct tl_linear_data *D,
 	    const struct targets *t, float *oof, int quiet);
+
+/* tl-train on rows with a sparse part (sparsefit.c). */
+struct sparse_job {
+	struct tl_linear_opts lo;
+	const double	*C;		/* the -C list */
+	size_t		 nC, folds;	/* folds 0: no --cv */
+	const char	*weights;	/* --dense-weight list, NULL: 1 */
+	uint64_t	 seed;
+	int		 quiet, mlp;
+	const char	*oname;		/* -o, NULL: standard output */
+};
+
+/* Append the sparse parts of B's records to R, before r->n counts them
+ * (rows_on_block). */
+void	rows_add_sparse(struct rows *r, const struct tl_vecblock *b);
+
+/* Cross-validate (with --cv) and fit a dense + sparse softmax model
+ * (sparselin.h) on R and T as J says, fill OOF (NULL: not wanted), write
+ * the model to OUT and commit it.  Dies on errors and on options that do
+ * not apply (-t mlp or logistic, --weights). */
+void	train_sparse(const struct sparse_job *j, const struct rows *r,
+	    const struct targets *t, const double *sw, float *oof,
+	    struct tl_outfile *out);
 
 #endif

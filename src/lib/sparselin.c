@@ -1,0 +1,684 @@
+/*
+ * Dense + sparse linear classifiers; see sparselin.h.  Training prepares
+ * the rows once (standardised dense part in double, the kept columns'
+ * TF-IDF values in CSR), then L-BFGS runs on the objective: the dense
+ * logits through cblas_dgemm, the sparse ones row by row.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "lbfgs.h"
+#include "sparselin.h"
+
+/* The training rows, prepared. */
+struct prob {
+	size_t	  n, d, m, k;	/* rows, dense dim, columns, classes */
+	double	 *u;		/* n x d standardised dense values */
+	size_t	 *off;		/* n + 1 */
+	uint32_t *col;		/* column of each pair */
+	double	 *v;		/* TF-IDF value of each pair */
+	size_t	 *y;
+	double	  C;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Row I of DATA's training rows. */
+static size_t
+row_of(const struct tl_sparse_data *D, size_t i)
+{
+	return D->rows != NULL ? D->rows[i] : i;
+}
+
+static size_t
+nrows_of(const struct tl_sparse_data *D)
+{
+	return D->rows != NULL ? D->nrows : D->n;
+}
+
+/* The columns: buckets in >= min_df training rows, and their IDF. */
+static int
+learn_columns(struct tl_sparselin *s, const struct tl_sparse_data *D,
+    struct tl_err *e)
+{
+	size_t n = nrows_of(D), tot = 0, run, m = 0;
+	uint32_t *all;
+
+	for (size_t i = 0; i < n; i++)
+		tot += D->off[row_of(D, i) + 1] - D->off[row_of(D, i)];
+	if ((all = malloc((tot ? tot : 1) * sizeof(*all))) == NULL)
+		return tl_errf(e, "out of memory");
+	tot = 0;
+	for (size_t i = 0, r; i < n; i++) {
+		r = row_of(D, i);
+		memcpy(all + tot, D->idx + D->off[r], (D->off[r + 1] -
+		    D->off[r]) * sizeof(*all));
+		tot += D->off[r + 1] - D->off[r];
+	}
+	/* indices are distinct within a row: a run's length is the df */
+	qsort(all, tot, sizeof(*all), cmp_u32);
+	s->col = malloc((tot ? tot : 1) * sizeof(*s->col));
+	s->idf = malloc((tot ? tot : 1) * sizeof(*s->idf));
+	if (s->col == NULL || s->idf == NULL) {
+		free(all);
+		return tl_errf(e, "out of memory");
+	}
+	for (size_t j = 0; j < tot; j += run) {
+		for (run = 1; j + run < tot && all[j + run] == all[j]; run++)
+			;
+		if (run < TL_SPARSELIN_MIN_DF)
+			continue;
+		s->col[m] = all[j];
+		s->idf[m++] = (float)(log((1.0 + n) / (1.0 + run)) + 1);
+	}
+	s->m = m;
+	free(all);
+	return 0;
+}
+
+/* The column of bucket B among S's, or -1. */
+static long
+column_of(const struct tl_sparselin *s, uint32_t b)
+{
+	size_t lo = 0, hi = s->m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->col[mid] < b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->m && s->col[lo] == b ? (long)lo : -1;
+}
+
+/* The TF-IDF pairs of one record into COL and V (room for NNZ); returns
+ * how many of its buckets are columns. */
+static size_t
+tfidf(const struct tl_sparselin *s, size_t nnz, const uint32_t *idx,
+    const float *val, uint32_t *col, double *v)
+{
+	size_t q = 0;
+	double ss = 0;
+	long c;
+
+	for (size_t j = 0; j < nnz; j++) {
+		if ((c = column_of(s, idx[j])) < 0)
+			continue;
+		col[q] = (uint32_t)c;
+		v[q] = (double)val[j] * s->idf[c];
+		ss += v[q] * v[q];
+		q++;
+	}
+	for (size_t j = 0; j < q && ss > 0; j++)
+		v[j] /= sqrt(ss);
+	return q;
+}
+
+/* Mean and scale sd sqrt(d) of the dense part over the training rows. */
+static void
+learn_scale(struct tl_sparselin *s, const struct tl_sparse_data *D)
+{
+	size_t n = nrows_of(D), d = D->d;
+	double *sum = calloc(2 * d, sizeof(double)), *sq = sum + d, z;
+
+	for (size_t i = 0; sum != NULL && i < n; i++)
+		for (size_t j = 0; j < d; j++)
+			sum[j] += D->x[row_of(D, i) * d + j];
+	for (size_t j = 0; sum != NULL && j < d; j++)
+		s->mean[j] = (float)(sum[j] / n);
+	for (size_t i = 0; sum != NULL && i < n; i++)
+		for (size_t j = 0; j < d; j++) {
+			z = D->x[row_of(D, i) * d + j] - (double)s->mean[j];
+			sq[j] += z * z;
+		}
+	for (size_t j = 0; sum != NULL && j < d; j++) {
+		z = sqrt(sq[j] / n);
+		s->scale[j] = (float)((z > 0 ? z : 1) * sqrt((double)d) /
+		    s->dense_weight);
+	}
+	free(sum);
+}
+
+static void
+prob_free(struct prob *P)
+{
+	free(P->u);
+	free(P->off);
+	free(P->col);
+	free(P->v);
+	free(P->y);
+}
+
+/* Prepare DATA's training rows for S's columns and scale into P. */
+static int
+prepare(struct prob *P, const struct tl_sparselin *s,
+    const struct tl_sparse_data *D, struct tl_err *e)
+{
+	size_t n = nrows_of(D), d = D->d, tot = 0, r;
+
+	memset(P, 0, sizeof(*P));
+	for (size_t i = 0; i < n; i++)
+		tot += D->off[row_of(D, i) + 1] - D->off[row_of(D, i)];
+	P->u = malloc(n * d * sizeof(double));
+	P->off = malloc((n + 1) * sizeof(size_t));
+	P->col = malloc((tot ? tot : 1) * sizeof(uint32_t));
+	P->v = malloc((tot ? tot : 1) * sizeof(double));
+	P->y = malloc(n * sizeof(size_t));
+	if (P->u == NULL || P->off == NULL || P->col == NULL || P->v == NULL ||
+	    P->y == NULL) {
+		prob_free(P);
+		return tl_errf(e, "out of memory");
+	}
+	P->n = n;
+	P->d = d;
+	P->m = s->m;
+	P->k = s->k;
+	P->off[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = row_of(D, i);
+		for (size_t j = 0; j < d; j++)
+			P->u[i * d + j] = ((double)D->x[r * d + j] -
+			    s->mean[j]) / s->scale[j];
+		P->off[i + 1] = P->off[i] + tfidf(s, D->off[r + 1] -
+		    D->off[r], D->idx + D->off[r], D->val + D->off[r],
+		    P->col + P->off[i], P->v + P->off[i]);
+		P->y[i] = D->y[r];
+	}
+	return 0;
+}
+
+/* log(1 + exp(z)), without overflow. */
+static double
+softplus(double z)
+{
+	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* The loss of the logits Z (KK per row: 1 for binary) and their
+ * gradient G (scaled by 1 / n), rows of P. */
+static double
+loss_grad(const struct prob *P, size_t kk, const double *Z, double *G)
+{
+	double f = 0, mx, se, t;
+
+	for (size_t i = 0; i < P->n; i++) {
+		const double *z = Z + i * kk;
+		double *g = G + i * kk;
+
+		if (kk == 1) {
+			t = P->y[i] == 1 ? 1 : -1;
+			f += softplus(-t * z[0]);
+			g[0] = -t / (1 + exp(t * z[0])) / P->n;
+			continue;
+		}
+		mx = z[0];
+		for (size_t c = 1; c < kk; c++)
+			mx = z[c] > mx ? z[c] : mx;
+		se = 0;
+		for (size_t c = 0; c < kk; c++)
+			se += exp(z[c] - mx);
+		f += mx + log(se) - z[P->y[i]];
+		for (size_t c = 0; c < kk; c++)
+			g[c] = exp(z[c] - mx) / se / P->n;
+		g[P->y[i]] -= 1.0 / P->n;
+	}
+	return f / P->n;
+}
+
+/* F / (C n) and its gradient; THETA as tl_sparselin_objective says. */
+static double
+objective(const struct prob *P, const double *theta, double *grad)
+{
+	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m, n = P->n;
+	const double *bias = theta + kk * D;
+	double *Z = malloc(n * kk * 2 * sizeof(double)), *G, f, pen = 0;
+
+	if (Z == NULL)
+		return NAN;
+	G = Z + n * kk;
+	for (size_t i = 0; i < n; i++)
+		memcpy(Z + i * kk, bias, kk * sizeof(double));
+	if (P->d > 0)
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n,
+		    (int)kk, (int)P->d, 1, P->u, (int)P->d, theta, (int)D, 1,
+		    Z, (int)kk);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
+			for (size_t c = 0; c < kk; c++)
+				Z[i * kk + c] += theta[c * D + P->d +
+				    P->col[j]] * P->v[j];
+	f = loss_grad(P, kk, Z, G);
+	for (size_t j = 0; j < kk * D; j++)
+		pen += theta[j] * theta[j];
+	f += pen / (2 * P->C * n);
+	if (grad == NULL) {
+		free(Z);
+		return f;
+	}
+	for (size_t j = 0; j < kk * D; j++)
+		grad[j] = theta[j] / (P->C * n);
+	if (P->d > 0)
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk,
+		    (int)P->d, (int)n, 1, G, (int)kk, P->u, (int)P->d, 1, grad,
+		    (int)D);
+	memset(grad + kk * D, 0, kk * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; c < kk; c++) {
+			grad[kk * D + c] += G[i * kk + c];
+			for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
+				grad[c * D + P->d + P->col[j]] +=
+				    G[i * kk + c] * P->v[j];
+		}
+	free(Z);
+	return f;
+}
+
+double
+tl_sparselin_objective(const double *u, size_t n, size_t d,
+    const size_t *off, const uint32_t *col, const double *v, size_t m,
+    const size_t *y, size_t k, double C, const double *theta, double *grad)
+{
+	struct prob P = { n, d, m, k, (double *)u, (size_t *)off,
+	    (uint32_t *)col, (double *)v, (size_t *)y, C };
+
+	return objective(&P, theta, grad);
+}
+
+static double
+lbfgs_fn(void *ctx, const double *x, double *grad, size_t n)
+{
+	(void)n;
+	return objective(ctx, x, grad);
+}
+
+/* Allocate S's arrays for K classes, D dense and S->M sparse columns. */
+static int
+alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
+{
+	s->k = k;
+	s->d = d;
+	s->w = calloc(k * (d ? d : 1), sizeof(float));
+	s->b = calloc(k, sizeof(float));
+	s->ws = calloc(k * (s->m ? s->m : 1), sizeof(float));
+	s->mean = calloc(d ? d : 1, sizeof(float));
+	s->scale = calloc(d ? d : 1, sizeof(float));
+	s->classes = calloc(k, sizeof(char *));
+	if (s->w == NULL || s->b == NULL || s->ws == NULL || s->mean == NULL ||
+	    s->scale == NULL || s->classes == NULL)
+		return tl_errf(e, "out of memory");
+	return 0;
+}
+
+/* Copy the solution THETA into S's weights (binary: rows [0; w]). */
+static void
+store(struct tl_sparselin *s, const double *theta)
+{
+	size_t kk = s->k == 2 ? 1 : s->k, D = s->d + s->m, r;
+
+	for (size_t c = 0; c < kk; c++) {
+		r = s->k == 2 ? 1 : c;
+		for (size_t j = 0; j < s->d; j++)
+			s->w[r * s->d + j] = (float)theta[c * D + j];
+		for (size_t j = 0; j < s->m; j++)
+			s->ws[r * s->m + j] = (float)theta[c * D + s->d + j];
+		s->b[r] = (float)theta[kk * D + c];
+	}
+}
+
+/* Training accuracy of the prepared rows at THETA. */
+static double
+accuracy(const struct tl_sparselin *s, const struct prob *P)
+{
+	size_t hits = 0, best;
+	double zc, zb;
+
+	for (size_t i = 0; i < P->n; i++) {
+		best = 0;
+		zb = -INFINITY;
+		for (size_t c = 0; c < s->k; c++) {
+			zc = s->b[c];
+			for (size_t j = 0; j < s->d; j++)
+				zc += s->w[c * s->d + j] * P->u[i * s->d + j];
+			for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
+				zc += s->ws[c * s->m + P->col[j]] * P->v[j];
+			if (zc > zb) {
+				zb = zc;
+				best = c;
+			}
+		}
+		hits += best == P->y[i];
+	}
+	return P->n ? (double)hits / P->n : 0;
+}
+
+/* Refuse the options this trainer does not have. */
+static int
+check_opts(const struct tl_linear_opts *o, struct tl_err *e)
+{
+	if (o->kind != TL_LINEAR_SOFTMAX)
+		return tl_errf(e, "a sparse part needs -t softmax (the "
+		    "default)");
+	if (o->balanced || o->standardize || o->init != NULL)
+		return tl_errf(e, "--class-weight, --standardize and --init "
+		    "are not supported with a sparse part (the dense part is "
+		    "always standardised)");
+	return 0;
+}
+
+int
+tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
+    char *const *classes, size_t k, double dense_weight,
+    const struct tl_linear_opts *o, struct tl_linear_report *r,
+    struct tl_err *e)
+{
+	struct tl_lbfgs_param lp;
+	struct tl_lbfgs_result lr;
+	struct timespec t0, t1;
+	struct prob P;
+	size_t kk = k == 2 ? 1 : k, nth;
+	double *theta;
+
+	memset(s, 0, sizeof(*s));
+	memset(r, 0, sizeof(*r));
+	if (check_opts(o, e) < 0)
+		return -1;
+	if (k < 2 || nrows_of(data) == 0)
+		return tl_errf(e, "need at least 2 classes and 1 row");
+	s->buckets = data->buckets;
+	s->dense_weight = dense_weight > 0 ? dense_weight : 1;
+	if (learn_columns(s, data, e) < 0 || alloc_model(s, k, data->d, e) < 0)
+		goto fail;
+	for (size_t c = 0; c < k; c++)
+		if ((s->classes[c] = strdup(classes[c])) == NULL) {
+			tl_errf(e, "out of memory");
+			goto fail;
+		}
+	learn_scale(s, data);
+	if (prepare(&P, s, data, e) < 0)
+		goto fail;
+	P.C = o->C;
+	nth = kk * (data->d + s->m) + kk;
+	if ((theta = calloc(nth, sizeof(double))) == NULL) {
+		prob_free(&P);
+		tl_errf(e, "out of memory");
+		goto fail;
+	}
+	tl_lbfgs_param_init(&lp);
+	lp.gtol = o->tol;
+	lp.max_iter = o->max_iter;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (tl_lbfgs_minimize(lbfgs_fn, &P, theta, nth, &lp, &lr) < 0) {
+		free(theta);
+		prob_free(&P);
+		tl_errf(e, "optimisation failed: %s", lr.msg);
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	store(s, theta);
+	*r = (struct tl_linear_report){ P.n, lr.iterations, lr.evaluations,
+	    lr.f * o->C * P.n, lr.gnorm, accuracy(s, &P),
+	    (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec -
+	    t0.tv_nsec), lr.status, "" };
+	snprintf(r->msg, sizeof(r->msg), "%s", lr.msg);
+	free(theta);
+	prob_free(&P);
+	return 0;
+fail:
+	tl_sparselin_free(s);
+	return -1;
+}
+
+void
+tl_sparselin_proba(const struct tl_sparselin *s, const float *x,
+    size_t nnz, const uint32_t *idx, const float *val, float *p)
+{
+	double z, mx = -INFINITY, se = 0, v, ss = 0;
+	long c;
+
+	for (size_t j = 0; j < nnz; j++)
+		if ((c = column_of(s, idx[j])) >= 0) {
+			v = (double)val[j] * s->idf[c];
+			ss += v * v;
+		}
+	ss = ss > 0 ? 1 / sqrt(ss) : 0;
+	for (size_t k = 0; k < s->k; k++) {
+		z = s->b[k];
+		for (size_t j = 0; j < s->d; j++)
+			z += s->w[k * s->d + j] * (((double)x[j] - s->mean[j]) /
+			    s->scale[j]);
+		p[k] = (float)z;
+	}
+	/* each pair's column found once, its weights added to every class */
+	for (size_t j = 0; j < nnz; j++) {
+		if ((c = column_of(s, idx[j])) < 0)
+			continue;
+		v = (double)val[j] * s->idf[c] * ss;
+		for (size_t k = 0; k < s->k; k++)
+			p[k] += (float)(s->ws[k * s->m + (size_t)c] * v);
+	}
+	for (size_t k = 0; k < s->k; k++)
+		mx = p[k] > mx ? p[k] : mx;
+	for (size_t k = 0; k < s->k; k++)
+		se += exp(p[k] - mx);
+	for (size_t k = 0; k < s->k; k++)
+		p[k] = (float)(exp(p[k] - mx) / se);
+}
+
+/* A tl_linear view of S's dense part, for linear.h's description. */
+static struct tl_linear
+dense_view(const struct tl_sparselin *s)
+{
+	return (struct tl_linear){ s->k, s->d, s->w, s->b, s->classes,
+	    TL_LINEAR_SOFTMAX, 0, s->mean, s->scale, NULL, NULL };
+}
+
+json_t *
+tl_sparselin_meta(const struct tl_sparselin *s,
+    const struct tl_linear_opts *o, const struct tl_linear_report *r,
+    const char *input_model, char *const *stacked, size_t nstacked)
+{
+	struct tl_linear lin = dense_view(s);
+	json_t *meta = tl_linear_meta(&lin, o, r, input_model, stacked,
+	    nstacked);
+
+	if (meta == NULL || json_object_set_new(meta, "kind",
+	    json_string("sparse-softmax")) != 0 ||
+	    json_object_set_new(meta, "sparse", json_pack("{s:I,s:I,s:i,"
+	    "s:s,s:s,s:f}", "buckets", (json_int_t)s->buckets, "columns",
+	    (json_int_t)s->m, "min_df", TL_SPARSELIN_MIN_DF, "idf", "smooth",
+	    "norm", "l2", "dense_weight", s->dense_weight)) != 0) {
+		json_decref(meta);
+		return NULL;
+	}
+	return meta;
+}
+
+int
+tl_sparselin_save(const struct tl_sparselin *s, json_t *meta, FILE *f,
+    char digest[65], struct tl_err *e)
+{
+	struct tl_model_writer *w = tl_model_writer_new();
+	uint64_t kd[2] = { s->k, s->d }, km[2] = { s->k, s->m };
+	int64_t *col = malloc((s->m ? s->m : 1) * sizeof(*col));
+	int rc = -1;
+
+	if (w == NULL || col == NULL) {
+		tl_errf(e, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < s->m; j++)
+		col[j] = s->col[j];
+	if (tl_model_writer_add(w, "weight", TL_DTYPE_F32, 2, kd, s->w, e) ||
+	    tl_model_writer_add(w, "bias", TL_DTYPE_F32, 1, kd, s->b, e) ||
+	    tl_model_writer_add(w, "standardize.mean", TL_DTYPE_F32, 1,
+	    kd + 1, s->mean, e) ||
+	    tl_model_writer_add(w, "standardize.scale", TL_DTYPE_F32, 1,
+	    kd + 1, s->scale, e) ||
+	    tl_model_writer_add(w, "sparse.columns", TL_DTYPE_I64, 1, km + 1,
+	    col, e) ||
+	    tl_model_writer_add(w, "sparse.idf", TL_DTYPE_F32, 1, km + 1,
+	    s->idf, e) ||
+	    tl_model_writer_add(w, "sparse.weight", TL_DTYPE_F32, 2, km,
+	    s->ws, e))
+		goto out;
+	rc = tl_model_writer_write(w, meta, f, digest, e);
+out:
+	free(col);
+	tl_model_writer_free(w);
+	return rc;
+}
+
+/* Copy the F32 tensor NAME of shape [S0] or [S0, S1] (S1 0: rank 1) to a
+ * new array at *OUT. */
+static int
+load_f32(struct tl_model *m, const char *name, uint64_t s0, uint64_t s1,
+    float **out, struct tl_err *e)
+{
+	uint64_t shape[2];
+	const float *p = tl_model_f32(m, name, s1 ? 2 : 1, shape, e);
+	size_t n = (size_t)(s0 * (s1 ? s1 : 1));
+
+	if (p == NULL)
+		return -1;
+	if (shape[0] != s0 || (s1 && shape[1] != s1))
+		return tl_errf(e, "tensor %s: wrong shape", name);
+	if ((*out = malloc((n ? n : 1) * sizeof(float))) == NULL)
+		return tl_errf(e, "out of memory");
+	memcpy(*out, p, n * sizeof(float));
+	return 0;
+}
+
+/* The description's dimensions, sparse object and classes into S. */
+static int
+load_meta(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
+{
+	json_t *meta = tl_model_meta(m), *sp = json_object_get(meta,
+	    "sparse"), *cl = json_object_get(meta, "classes");
+	json_int_t k = json_integer_value(json_object_get(meta,
+	    "output_dim")), d = json_integer_value(json_object_get(meta,
+	    "input_dim")), b = json_integer_value(json_object_get(sp,
+	    "buckets")), mm = json_integer_value(json_object_get(sp,
+	    "columns"));
+
+	if (k < 2 || d < 1 || b < 1 || b > (json_int_t)UINT32_MAX + 1 ||
+	    mm < 0 || mm > b || !json_is_array(cl) ||
+	    json_array_size(cl) != (size_t)k)
+		return tl_errf(e, "bad sparse-softmax description: "
+		    "output_dim, input_dim, sparse.buckets, sparse.columns "
+		    "or classes");
+	s->buckets = (uint64_t)b;
+	s->dense_weight = json_number_value(json_object_get(sp,
+	    "dense_weight"));
+	s->m = (size_t)mm;
+	if (alloc_model(s, (size_t)k, (size_t)d, e) < 0)
+		return -1;
+	for (size_t c = 0; c < s->k; c++) {
+		const char *name = json_string_value(json_array_get(cl, c));
+
+		if (name == NULL || name[0] == '\0' || (c > 0 &&
+		    strcmp(s->classes[c - 1], name) >= 0))
+			return tl_errf(e, "classes must be distinct non-empty "
+			    "strings in strcmp order");
+		if ((s->classes[c] = strdup(name)) == NULL)
+			return tl_errf(e, "out of memory");
+	}
+	return 0;
+}
+
+/* The I64 tensor sparse.columns: S->M increasing buckets < S->BUCKETS. */
+static int
+load_columns(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
+{
+	const struct tl_tensor *t = tl_model_tensor(m, "sparse.columns");
+	int64_t v;
+
+	if (t == NULL || t->dtype != TL_DTYPE_I64 || t->ndim != 1 ||
+	    t->shape[0] != s->m)
+		return tl_errf(e, "tensor sparse.columns: missing, or not I64 "
+		    "of shape [%zu]", s->m);
+	if ((s->col = malloc((s->m ? s->m : 1) * sizeof(*s->col))) == NULL)
+		return tl_errf(e, "out of memory");
+	for (size_t j = 0; j < s->m; j++) {
+		memcpy(&v, (const char *)t->data + 8 * j, 8);
+		if (v < 0 || (uint64_t)v >= s->buckets || (j > 0 &&
+		    (uint64_t)v <= s->col[j - 1]))
+			return tl_errf(e, "tensor sparse.columns: entry %zu "
+			    "out of range or order", j);
+		s->col[j] = (uint32_t)v;
+	}
+	return 0;
+}
+
+int
+tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
+    struct tl_err *e)
+{
+	float *w = NULL, *b = NULL, *mean = NULL, *scale = NULL, *ws = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (tl_model_kind(m) == NULL || strcmp(tl_model_kind(m),
+	    "sparse-softmax") != 0) {
+		tl_errf(e, "not a sparse-softmax model");
+		return -1;
+	}
+	if (load_meta(m, s, e) < 0 || load_columns(m, s, e) < 0 ||
+	    load_f32(m, "weight", s->k, s->d, &w, e) < 0 ||
+	    load_f32(m, "bias", s->k, 0, &b, e) < 0 ||
+	    load_f32(m, "standardize.mean", s->d, 0, &mean, e) < 0 ||
+	    load_f32(m, "standardize.scale", s->d, 0, &scale, e) < 0 ||
+	    load_f32(m, "sparse.idf", s->m, 0, &s->idf, e) < 0 ||
+	    load_f32(m, "sparse.weight", s->k, s->m, &ws, e) < 0)
+		goto fail;
+	for (size_t j = 0; j < s->d; j++)
+		if (!(scale[j] > 0))
+			goto fail_scale;
+	free(s->w);
+	free(s->b);
+	free(s->mean);
+	free(s->scale);
+	free(s->ws);
+	s->w = w;
+	s->b = b;
+	s->mean = mean;
+	s->scale = scale;
+	s->ws = ws;
+	return 0;
+fail_scale:
+	tl_errf(e, "tensor standardize.scale: a scale is not > 0");
+fail:
+	free(w);
+	free(b);
+	free(mean);
+	free(scale);
+	free(ws);
+	tl_sparselin_free(s);
+	return -1;
+}
+
+void
+tl_sparselin_free(struct tl_sparselin *s)
+{
+	for (size_t c = 0; s->classes != NULL && c < s->k; c++)
+		free(s->classes[c]);
+	free(s->classes);
+	free(s->w);
+	free(s->b);
+	free(s->mean);
+	free(s->scale);
+	free(s->col);
+	free(s->idf);
+	free(s->ws);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,271 @@
+/*
+ * tl-train on rows with a sparse part (tl-embed --lexical): the dense and
+ * sparse parts in one softmax model (sparselin.h), cross-validated over
+ * the -C list like the dense models, each fold learning its own columns
+ * and IDF from its training rows only, so that the scores are honest.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cv.h"
+#include "sparselin.h"
+#include "train.h"
+
+void
+rows_add_sparse(struct rows *r, const struct tl_vecblock *b)
+{
+	size_t base = r->sp_off != NULL ? r->sp_off[r->n] : 0,
+	    more = b->sp_off[b->n], cap;
+
+	if (r->n + b->n + 1 > r->sp_rows) {
+		cap = r->cap + 1;	/* reserve() has grown the rows */
+		if ((r->sp_off = realloc(r->sp_off, cap * sizeof(size_t))) ==
+		    NULL)
+			tl_die("out of memory");
+		if (r->sp_rows == 0)
+			r->sp_off[0] = 0;
+		r->sp_rows = cap;
+	}
+	if (base + more > r->sp_cap) {
+		for (cap = r->sp_cap ? r->sp_cap : 1 << 16; cap < base + more;)
+			cap *= 2;
+		r->sp_idx = realloc(r->sp_idx, cap * sizeof(uint32_t));
+		r->sp_val = realloc(r->sp_val, cap * sizeof(float));
+		if (r->sp_idx == NULL || r->sp_val == NULL)
+			tl_die("out of memory");
+		r->sp_cap = cap;
+	}
+	memcpy(r->sp_idx + base, b->sp_idx, more * sizeof(uint32_t));
+	memcpy(r->sp_val + base, b->sp_val, more * sizeof(float));
+	for (size_t i = 0; i < b->n; i++)
+		r->sp_off[r->n + i + 1] = base + b->sp_off[i + 1];
+}
+
+/* Accuracy and log-loss of S on the rows of D in fold F; their
+ * probabilities go to OUT (n x k, by row). */
+static struct tl_linear_score
+score_fold(const struct tl_sparselin *s, const struct tl_sparse_data *D,
+    const size_t *fold, size_t f, float *out)
+{
+	struct tl_linear_score sc = { 0, 0, 0 };
+	size_t m = 0, k = s->k;
+	double q;
+
+	for (size_t i = 0; i < D->n; i++) {
+		if (fold[i] != f)
+			continue;
+		tl_sparselin_proba(s, D->x + i * D->d, D->off[i + 1] -
+		    D->off[i], D->idx + D->off[i], D->val + D->off[i],
+		    out + i * k);
+		sc.accuracy += tl_linear_argmax(out + i * k, k) == D->y[i];
+		q = out[i * k + D->y[i]];
+		q = q < 1e-15 ? 1e-15 : q > 1 - 1e-15 ? 1 - 1e-15 : q;
+		sc.logloss -= log(q);
+		m++;
+	}
+	sc.accuracy /= m ? m : 1;
+	sc.logloss /= m ? m : 1;
+	return sc;
+}
+
+/* Fit and score one model per fold with O and dense weight A; OUT gets
+ * the out-of-fold probabilities.  Returns the mean log-loss. */
+static double
+cv_one(const struct tl_linear_opts *o, double a, struct tl_sparse_data D,
+    const struct targets *t, const size_t *fold, size_t nfolds, float *out,
+    int quiet)
+{
+	struct tl_linear_report rep;
+	struct tl_linear_score sc;
+	struct tl_sparselin s;
+	struct tl_err e;
+	double sum[2] = { 0, 0 }, sq[2] = { 0, 0 }, v[2];
+	size_t *rows = malloc(D.n * sizeof(size_t));
+
+	if (rows == NULL)
+		tl_die("out of memory");
+	for (size_t f = 0; f < nfolds; f++) {
+		D.nrows = 0;
+		for (size_t i = 0; i < D.n; i++)
+			if (fold[i] != f)
+				rows[D.nrows++] = i;
+		D.rows = rows;
+		if (tl_sparselin_fit(&s, &D, t->classes, t->k, a, o, &rep,
+		    &e))
+			tl_die_err(NULL, &e);
+		sc = score_fold(&s, &D, fold, f, out);
+		tl_sparselin_free(&s);
+		v[0] = sc.accuracy;
+		v[1] = sc.logloss;
+		for (int j = 0; j < 2; j++) {
+			sum[j] += v[j];
+			sq[j] += v[j] * v[j];
+		}
+		if (!quiet)
+			fprintf(stderr, "%s: cv C=%g dense-weight=%g fold "
+			    "%zu/%zu: accuracy %.4f, log-loss %.6f\n",
+			    tl_progname, o->C, a, f + 1, nfolds, sc.accuracy,
+			    sc.logloss);
+	}
+	for (int j = 0; j < 2; j++) {
+		v[j] = sum[j] / nfolds;
+		sq[j] = sqrt(fmax(sq[j] / nfolds - v[j] * v[j], 0));
+	}
+	if (!quiet)
+		fprintf(stderr, "%s: cv C=%g dense-weight=%g: accuracy %.4f "
+		    "\xc2\xb1 %.4f, log-loss %.6f \xc2\xb1 %.6f\n", tl_progname,
+		    o->C, a, v[0], sq[0], v[1], sq[1]);
+	free(rows);
+	return v[1];
+}
+
+/* Cross-validate J's C values and the NW dense weights W on D; set
+ * lo->C and *A to the best pair, OOF (NULL: not wanted) to its
+ * out-of-fold outputs; the description is returned. */
+static json_t *
+cross_validate(const struct sparse_job *j, struct tl_linear_opts *lo,
+    const double *w, size_t nw, double *a, const struct tl_sparse_data *D,
+    const struct targets *t, float *oof)
+{
+	size_t *fold = malloc(D->n * sizeof(size_t)), best = 0, bw = 0;
+	float *tmp = malloc(D->n * t->k * sizeof(float));
+	double crit, best_crit = INFINITY;
+	struct tl_err e;
+	json_t *grid, *wgrid;
+
+	if (fold == NULL || tmp == NULL)
+		tl_die("out of memory");
+	if (tl_cv_folds(D->y, D->n, j->folds, j->seed, fold, &e) != 0)
+		tl_die_err(NULL, &e);
+	for (size_t c = 0; c < j->nC; c++)
+		for (size_t i = 0; i < nw; i++) {
+			lo->C = j->C[c];
+			crit = cv_one(lo, w[i], *D, t, fold, j->folds, tmp,
+			    j->quiet);
+			if (crit < best_crit) {	/* the first on ties */
+				best_crit = crit;
+				best = c;
+				bw = i;
+				if (oof != NULL)
+					memcpy(oof, tmp, D->n * t->k *
+					    sizeof(float));
+			}
+		}
+	lo->C = j->C[best];
+	*a = w[bw];
+	if (!j->quiet && j->nC * nw > 1)
+		fprintf(stderr, "%s: cv: best C=%g dense-weight=%g (log-loss "
+		    "%.6f); refitting on all %zu rows\n", tl_progname, lo->C,
+		    *a, best_crit, D->n);
+	grid = json_array();
+	wgrid = json_array();
+	for (size_t c = 0; grid != NULL && c < j->nC; c++)
+		json_array_append_new(grid, json_real(j->C[c]));
+	for (size_t i = 0; wgrid != NULL && i < nw; i++)
+		json_array_append_new(wgrid, json_real(w[i]));
+	free(tmp);
+	free(fold);
+	return json_pack("{s:I,s:I,s:o,s:f,s:o,s:f,s:s,s:f}", "folds",
+	    (json_int_t)j->folds, "seed", (json_int_t)j->seed, "C", grid,
+	    "chosen_C", lo->C, "dense_weight", wgrid, "chosen_dense_weight",
+	    *a, "criterion", "log-loss", "score", best_crit);
+}
+
+/* Write S, described, to OUT and commit it. */
+static void
+save(const struct sparse_job *j, const struct tl_sparselin *s,
+    const struct tl_linear_opts *lo, const struct tl_linear_report *rep,
+    const struct rows *r, json_t *cv, struct tl_outfile *out)
+{
+	char digest[65], data[65];
+	struct tl_err e;
+	json_t *meta;
+
+	meta = tl_sparselin_meta(s, lo, rep, r->hdr.model, r->hdr.stacked,
+	    r->hdr.nstacked);
+	rows_digest(r, data);
+	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
+	    "cross_validation", cv) != 0) ||
+	    json_object_set_new(json_object_get(meta, "training"),
+	    "data_sha256", json_string(data)) != 0)
+		tl_die("out of memory");
+	if (tl_sparselin_save(s, meta, out->f, digest, &e) != 0)
+		tl_die_err(j->oname != NULL ? j->oname : "stdout", &e);
+	json_decref(meta);
+	if (tl_outfile_commit(out, &e) != 0)
+		tl_die_err(NULL, &e);
+}
+
+#define MAX_WEIGHTS 16
+
+/* The --dense-weight list S (NULL: the one weight 1) into W. */
+static size_t
+parse_weights(const char *s, double *w)
+{
+	char buf[64];
+	size_t n = 0, len;
+	const char *q;
+
+	if (s == NULL) {
+		w[0] = 1;
+		return 1;
+	}
+	for (;; s = q + 1) {
+		q = strchr(s, ',');
+		len = q != NULL ? (size_t)(q - s) : strlen(s);
+		if (len >= sizeof(buf) || n == MAX_WEIGHTS)
+			tl_usage_error("--dense-weight: at most %d values of "
+			    "at most 63 characters", MAX_WEIGHTS);
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		w[n++] = tl_arg_double("--dense-weight", buf, 1e-6, 1e6);
+		if (q == NULL)
+			return n;
+	}
+}
+
+void
+train_sparse(const struct sparse_job *j, const struct rows *r,
+    const struct targets *t, const double *sw, float *oof,
+    struct tl_outfile *out)
+{
+	struct tl_sparse_data D = { r->x, r->n, r->dim, r->sp_off, r->sp_idx,
+	    r->sp_val, r->sparse, t->y, NULL, 0 };
+	struct tl_linear_opts lo = j->lo;
+	struct tl_linear_report rep;
+	struct tl_sparselin s;
+	struct tl_err e;
+	json_t *cv = NULL;
+	double w[MAX_WEIGHTS], a;
+	size_t nw = parse_weights(j->weights, w);
+
+	if (j->mlp || t->y == NULL || sw != NULL)
+		tl_die("input with a sparse part trains -t softmax only, one "
+		    "label per row, without --weights");
+	if (nw > 1 && j->folds == 0)
+		tl_usage_error("--dense-weight: a list of values needs --cv K "
+		    "to choose among them");
+	a = w[0];
+	if (j->folds > 0)
+		cv = cross_validate(j, &lo, w, nw, &a, &D, t, oof);
+	if (tl_sparselin_fit(&s, &D, t->classes, t->k, a, &lo, &rep, &e) != 0)
+		tl_die_err(NULL, &e);
+	if (rep.status == TL_LBFGS_MAX_ITER)
+		tl_warn("warning: not converged after %zu iterations: %s; "
+		    "raise --max-iter or --tol", rep.iterations, rep.msg);
+	else if (rep.status == TL_LBFGS_LINESEARCH)
+		tl_warn("warning: optimisation stopped early: %s", rep.msg);
+	save(j, &s, &lo, &rep, r, cv, out);
+	if (!j->quiet)
+		fprintf(stderr, "%s: %zu rows, %zu dense + %zu sparse features "
+		    "(of %llu buckets), %zu classes: %zu iterations (%s), "
+		    "objective %.9g, training accuracy %.4f, %.2f s\n",
+		    tl_progname, r->n, r->dim, s.m, (unsigned long long)
+		    r->sparse, t->k, rep.iterations,
+		    tl_lbfgs_status_name(rep.status), rep.loss, rep.accuracy,
+		    rep.seconds);
+	tl_sparselin_free(&s);
+}

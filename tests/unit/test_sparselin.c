@@ -1,0 +1,127 @@
+/* Dense + sparse linear models: the gradient of the objective against
+ * central differences, and a fit saved and loaded predicting the same. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparselin.h"
+#include "t.h"
+
+#define N 12
+#define D 3
+#define M 5
+
+/* A deterministic value in [-1, 1). */
+static double
+rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (double)((*s >> 8) & 0xffff) / 32768.0 - 1;
+}
+
+static void
+gradcheck(size_t k)
+{
+	static const size_t off[N + 1] = { 0, 2, 2, 5, 6, 8, 9, 9, 11, 12,
+	    14, 15, 17 };
+	static const uint32_t col[17] = { 0, 3, 1, 2, 4, 0, 1, 3, 2, 0, 4,
+	    3, 1, 2, 0, 2, 4 };
+	size_t kk = k == 2 ? 1 : k, nth = kk * (D + M) + kk, y[N];
+	double u[N * D], v[17], th[64], g[64], h = 1e-6, fp, fm, worst = 0;
+	unsigned s = 7;
+
+	for (size_t i = 0; i < N * D; i++)
+		u[i] = rnd(&s);
+	for (size_t j = 0; j < 17; j++)
+		v[j] = rnd(&s);
+	for (size_t i = 0; i < N; i++)
+		y[i] = i % k;
+	for (size_t j = 0; j < nth; j++)
+		th[j] = rnd(&s);
+	T_CHECK(isfinite(tl_sparselin_objective(u, N, D, off, col, v, M, y,
+	    k, 0.7, th, g)));
+	for (size_t j = 0; j < nth; j++) {
+		double t = th[j];
+
+		th[j] = t + h;
+		fp = tl_sparselin_objective(u, N, D, off, col, v, M, y, k, 0.7,
+		    th, NULL);
+		th[j] = t - h;
+		fm = tl_sparselin_objective(u, N, D, off, col, v, M, y, k, 0.7,
+		    th, NULL);
+		th[j] = t;
+		worst = fmax(worst, fabs((fp - fm) / (2 * h) - g[j]));
+	}
+	T_NEAR(worst, 0, 1e-7);
+}
+
+static void
+test_gradient_multinomial(void)
+{
+	gradcheck(3);
+}
+
+static void
+test_gradient_binary(void)
+{
+	gradcheck(2);
+}
+
+/* Fit on a tiny separable-ish set; save, load, same probabilities. */
+static void
+test_fit_save_load(void)
+{
+	static const float x[6 * 2] = { 1, 0, 0.9f, 0.1f, 0, 1, 0.1f, 0.8f,
+	    0.5f, 0.5f, 0.4f, 0.6f };
+	static const size_t off[7] = { 0, 1, 2, 3, 4, 5, 6 }, y[6] = { 0, 0,
+	    1, 1, 0, 1 };
+	static const uint32_t idx[6] = { 10, 10, 20, 20, 10, 30 };
+	static const float val[6] = { 1, 1, 1, 1, 1, 1 };
+	char *classes[2] = { "a", "b" }, digest[65], *buf;
+	struct tl_sparse_data D6 = { x, 6, 2, off, idx, val, 100, y, NULL, 0 };
+	struct tl_linear_opts o;
+	struct tl_linear_report r;
+	struct tl_sparselin s, s2;
+	struct tl_model *m;
+	struct tl_err e;
+	float p[2], q[2];
+	size_t len;
+	FILE *f;
+	json_t *meta;
+
+	tl_linear_opts_init(&o);
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == 0);
+	T_CHECK(s.m == 2 && s.col[0] == 10 && s.col[1] == 20);	/* df >= 2 */
+	T_NEAR(s.idf[0], log(7.0 / 4) + 1, 1e-6);
+	T_CHECK(r.accuracy == 1 && r.status == TL_LBFGS_CONVERGED);
+	f = open_memstream(&buf, &len);
+	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
+	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
+	fclose(f);
+	json_decref(meta);
+	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL);
+	T_CHECK(tl_sparselin_load(m, &s2, &e) == 0);
+	tl_sparselin_proba(&s, x, 1, idx, val, p);
+	tl_sparselin_proba(&s2, x, 1, idx, val, q);
+	T_CHECK(p[0] == q[0] && p[1] == q[1] && p[0] > 0.5f);
+	/* an unknown bucket counts for nothing */
+	tl_sparselin_proba(&s2, x + 4, 1, idx + 5, val, q);
+	tl_sparselin_proba(&s2, x + 4, 0, NULL, NULL, p);
+	T_CHECK(p[0] == q[0]);
+	tl_sparselin_free(&s);
+	tl_sparselin_free(&s2);
+	tl_model_free(m);
+	free(buf);
+	/* other kinds and options are refused */
+	o.kind = TL_LINEAR_LOGISTIC;
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == -1);
+}
+
+int
+main(void)
+{
+	T_RUN(test_gradient_multinomial);
+	T_RUN(test_gradient_binary);
+	T_RUN(test_fit_save_load);
+	return t_done();
+}
