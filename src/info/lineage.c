@@ -6,7 +6,10 @@
  * *.tlm files in the model's directory (in name order; the first file of
  * a digest wins), and its own lineage is followed in turn.  Digests come
  * through the digest cache, so scanning a directory that holds a large
- * embedding does not hash it at every run.
+ * embedding does not hash it at every run.  A pipeline carries the
+ * descriptions of its stages: a stage whose own file is not found is
+ * known by those ("PIPE.tlm:NAME").  In the tree, a model whose parents
+ * were shown already (a shared parent in a DAG) is not expanded again.
  *
  * --verify checks what a party receiving a model wants to know: that the
  * parents it was handed are the ones the model records, and that a
@@ -103,6 +106,19 @@ mfiles_find(struct mfiles *fs, const char *digest)
 	return NULL;
 }
 
+/* Append F (moved) to FS; returns its entry. */
+static struct mfile *
+mfiles_push(struct mfiles *fs, const struct mfile *f)
+{
+	if (fs->n == fs->cap) {
+		fs->cap = fs->cap ? 2 * fs->cap : 16;
+		if ((fs->v = realloc(fs->v, fs->cap * sizeof(*fs->v))) == NULL)
+			tl_die("out of memory");
+	}
+	fs->v[fs->n] = *f;
+	return &fs->v[fs->n++];
+}
+
 /* Add the model at PATH to FS unless its digest is there.  Returns its
  * entry, or NULL when it does not load (warned about unless QUIET). */
 static struct mfile *
@@ -116,13 +132,7 @@ mfiles_add(struct mfiles *fs, const char *path, int quiet)
 		mfile_free(&f);
 		return old;
 	}
-	if (fs->n == fs->cap) {
-		fs->cap = fs->cap ? 2 * fs->cap : 16;
-		if ((fs->v = realloc(fs->v, fs->cap * sizeof(*fs->v))) == NULL)
-			tl_die("out of memory");
-	}
-	fs->v[fs->n] = f;
-	return &fs->v[fs->n++];
+	return mfiles_push(fs, &f);
 }
 
 static int
@@ -212,6 +222,36 @@ input_model(const json_t *meta)
 	return strlen(s) == 64 ? s : NULL;
 }
 
+/* Add the stages of META, when it is a pipeline (named NAME), as models known by their
+ * descriptions, unless their files were found. */
+static void
+mfiles_add_stages(struct mfiles *fs, const json_t *meta, const char *name)
+{
+	json_t *stages = json_object_get(meta, "stages"), *s;
+	struct mfile f;
+	char path[4096];
+	size_t i;
+
+	if (strcmp(jstr(meta, "kind", ""), "pipeline") != 0)
+		return;
+	json_array_foreach(stages, i, s) {
+		const char *d = jstr(s, "sha256", "");
+		json_t *desc = json_object_get(s, "description");
+
+		if (strlen(d) != 64 || !json_is_object(desc) ||
+		    mfiles_find(fs, d) != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s:%s", name, jstr(s, "name",
+		    "?"));
+		memset(&f, 0, sizeof(f));
+		memcpy(f.digest, d, 65);
+		if ((f.path = strdup(path)) == NULL)
+			tl_die("out of memory");
+		f.meta = json_incref(desc);
+		mfiles_push(fs, &f);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* --tree                                                             */
 /* ------------------------------------------------------------------ */
@@ -230,9 +270,31 @@ print_training(const json_t *meta)
 		printf(" data=%.*s", SHORT, data);
 }
 
+/* The models whose parents the tree has shown. */
+struct shown {
+	char	(*d)[65];
+	size_t	  n, cap;
+};
+
+/* Whether DIGEST's parents were shown already; marks them shown. */
+static int
+seen(struct shown *sh, const char *digest)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		if (strcmp(sh->d[i], digest) == 0)
+			return 1;
+	if (sh->n == sh->cap) {
+		sh->cap = sh->cap ? 2 * sh->cap : 16;
+		if ((sh->d = realloc(sh->d, sh->cap * sizeof(*sh->d))) == NULL)
+			tl_die("out of memory");
+	}
+	memcpy(sh->d[sh->n++], digest, 65);
+	return 0;
+}
+
 static void
-tree_node(struct mfiles *fs, const json_t *meta, const char *prefix,
-    int depth)
+tree_node(struct mfiles *fs, struct shown *sh, const json_t *meta,
+    const char *prefix, int depth)
 {
 	size_t n = nparents(meta);
 	const char *digest, *kind, *role;
@@ -252,13 +314,18 @@ tree_node(struct mfiles *fs, const json_t *meta, const char *prefix,
 		    jstr(f->meta, "kind", "?") : kind, SHORT, digest);
 		if (f != NULL)
 			print_training(f->meta);
-		printf(" %s\n", f != NULL ? name_of(f->path) : "(not found)");
+		printf(" %s", f != NULL ? name_of(f->path) : "(not found)");
+		if (f != NULL && nparents(f->meta) > 0 && seen(sh, digest)) {
+			printf(" (see above)\n");
+			continue;
+		}
+		putchar('\n');
 		if (f == NULL || depth >= MAX_DEPTH)
 			continue;
 		if ((sub = malloc(strlen(prefix) + 5)) == NULL)
 			tl_die("out of memory");
 		sprintf(sub, "%s%s", prefix, last ? "    " : "|   ");
-		tree_node(fs, f->meta, sub, depth + 1);
+		tree_node(fs, sh, f->meta, sub, depth + 1);
 		free(sub);
 	}
 }
@@ -282,6 +349,9 @@ load_all(struct mfile *root, struct mfiles *fs, const char *model,
 			snprintf(pd[i], 65, "%s", f != NULL ? f->digest : "");
 	}
 	mfiles_scan(fs, model);
+	mfiles_add_stages(fs, root->meta, name_of(root->path));
+	for (size_t i = 0, n = fs->n; i < n; i++)
+		mfiles_add_stages(fs, fs->v[i].meta, name_of(fs->v[i].path));
 	return 0;
 }
 
@@ -289,6 +359,7 @@ int
 lineage_tree(const char *model, char *const *parents, int np)
 {
 	struct mfiles fs = { NULL, 0, 0 };
+	struct shown sh = { NULL, 0, 0 };
 	struct mfile root;
 	int status = TL_EXIT_OK;
 
@@ -298,7 +369,8 @@ lineage_tree(const char *model, char *const *parents, int np)
 	    root.digest);
 	print_training(root.meta);
 	printf(" %s\n", name_of(root.path));
-	tree_node(&fs, root.meta, "", 0);
+	tree_node(&fs, &sh, root.meta, "", 0);
+	free(sh.d);
 	mfile_free(&root);
 	mfiles_free(&fs);
 	return status;

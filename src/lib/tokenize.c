@@ -409,6 +409,28 @@ word_end(const struct tl_tokens *t, size_t b, size_t n, size_t *cut)
 	return j;
 }
 
+/*
+ * The common case of word_end, quickly: a run of ASCII letters and digits
+ * from B that nothing can extend or split (what follows is the end of the
+ * text or an ASCII character other than a letter, digit, '-', '.', '\''
+ * or ',').  Returns its end, or B when word_end must decide.
+ */
+static size_t
+ascii_word_end(const struct tl_tokens *t, size_t b, size_t n)
+{
+	size_t j = b;
+	int32_t c;
+
+	while (j < n && (c = t->cp[j]) >= 0 && c < 128 &&
+	    ascii_cls[c] == C_WORD)
+		j++;
+	if (j == n)
+		return j;
+	c = t->cp[j];
+	return c >= 0 && c < 128 && ascii_cls[c] != C_WORD && c != '-' &&
+	    c != '.' && c != '\'' && c != ',' ? j : b;
+}
+
 /* Emit the word starting at B (and a clitic split off it); returns the
  * index after it. */
 static size_t
@@ -437,7 +459,11 @@ split(struct tl_tokens *t, size_t n)
 			i++;
 			break;
 		case C_WORD:
-			i = split_word(t, i, n, &used);
+			if ((j = ascii_word_end(t, i, n)) > i)
+				emit(t, i, j, &used);
+			else
+				j = split_word(t, i, n, &used);
+			i = j;
 			break;
 		case C_PUNCT:
 			/* "..." and "--" are one token, as in PTB */
