@@ -1357,6 +1357,13 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 		return -1;
 	lin->kind = o->kind;
 	lin->multilabel = o->kind == TL_LINEAR_LOGISTIC && data->t != NULL;
+	/* OpenBLAS's threads would fight the objective's own, and none of
+	 * the products here is large enough to pay for them: once they have
+	 * run, they spin (sched_yield) on the cores the objective needs */
+	blas_threads = openblas_get_num_threads();
+	F.threads = blas_threads < 1 ? 1 : blas_threads > F32_CHUNKS ?
+	    F32_CHUNKS : (size_t)blas_threads;
+	openblas_set_num_threads(1);
 	F.data = data;
 	F.o = o;
 	F.k = k;
@@ -1378,19 +1385,12 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 	if (row_weights(&F, e) != 0 || whiten(&F, e) != 0 ||
 	    rows_f32(&F, e) != 0 || init_rows(&F, classes, e) != 0)
 		goto out;
-	/* OpenBLAS's threads would fight the objective's own, and its small
-	 * products do not pay for them */
-	blas_threads = openblas_get_num_threads();
-	F.threads = blas_threads < 1 ? 1 : blas_threads > F32_CHUNKS ?
-	    F32_CHUNKS : (size_t)blas_threads;
-	openblas_set_num_threads(1);
 	if (o->kind == TL_LINEAR_SOFTMAX)
 		rc = fit_softmax(&F, th, e);
 	else if (o->kind == TL_LINEAR_LOGISTIC)
 		rc = fit_ovr(&F, th, e);
 	else
 		rc = fit_ridge(&F, th, e);
-	openblas_set_num_threads(blas_threads);
 	if (rc == 0 && r->status == TL_LBFGS_ERROR)
 		rc = tl_errf(e, "training failed: %s", r->msg);
 	if (rc != 0)
@@ -1404,6 +1404,7 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 		unstandardise(th, k, d, F.mean, F.sd);
 	rc = fit_store(&F, lin, th, e);
 out:
+	openblas_set_num_threads(blas_threads);
 	if (rc != 0)
 		tl_linear_free(lin);
 	free(F.L);
