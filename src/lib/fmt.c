@@ -291,12 +291,50 @@ ten_digits(char *d, uint32_t m)
 /* Write the N digits of M, whose first digit has the decimal exponent
  * LEAD, laid out as printf's %.PRECg would (M has no trailing zero;
  * N <= 9). */
+/* Digits D and E (< 100 each) as four characters in a little-endian
+ * word: the first character in the low byte. */
+static uint32_t
+four_digits(uint32_t d, uint32_t e)
+{
+	uint16_t a, b;
+
+	memcpy(&a, dig2 + 2 * d, 2);
+	memcpy(&b, dig2 + 2 * e, 2);
+	return a | (uint32_t)b << 16;
+}
+
+/*
+ * "0.00ddd" for LEAD in [-4, -1], from registers: the digits are never
+ * stored and reloaded in pieces (a stall of store forwarding that cost
+ * more than the rest of the conversion), at the price of writing up to
+ * P + 14 (fmt.h allows TL_FMT_FLOAT_MAX).
+ */
+static char *
+layout_small(char *p, uint32_t m, int n, int lead)
+{
+	uint32_t lo = m % 100000000, a = lo / 10000, b = lo % 10000;
+	uint64_t w = four_digits(a / 100, a % 100) |
+	    (uint64_t)four_digits(b / 100, b % 100) << 32;
+	char *d = p + 1 - lead;
+
+	memcpy(p, "0.000000", 8);
+	if (n == 9) {
+		*d++ = (char)('0' + m / 100000000);
+		n = 8;
+	}
+	w >>= 8 * (8 - n);	/* the last N digits of eight */
+	memcpy(d, &w, 8);
+	return d + n;
+}
+
 static char *
 layout(char *p, uint32_t m, int n, int lead, int prec)
 {
 	char ten[10];
 	const char *dig = ten + 10 - n;
 
+	if (lead < 0 && lead >= -4)
+		return layout_small(p, m, n, lead);
 	ten_digits(ten, m);
 	if (lead >= 0 && lead < prec) {
 		if (n <= lead + 1) {	/* an integer: "1200" */
@@ -308,12 +346,6 @@ layout(char *p, uint32_t m, int n, int lead, int prec)
 		p[lead + 1] = '.';
 		memcpy(p + lead + 2, dig + lead + 1, (size_t)(n - lead - 1));
 		return p + n + 1;
-	}
-	if (lead < 0 && lead >= -4) {	/* "0.00125" */
-		memcpy(p, "0.0000", 6);
-		p += 1 - lead;
-		memcpy(p, dig, (size_t)n);
-		return p + n;
 	}
 	*p++ = dig[0];
 	if (n > 1) {

@@ -16,13 +16,16 @@
 
 /* Write the shortest decimal form of X that parses back to exactly X, at P.
  * X must be finite.  Returns the pointer past the last character written;
- * writes no NUL.  Forms: "0", "-0", "0.25", "-12.5", "1e+20", "1.5e-07". */
+ * writes no NUL.  Forms: "0", "-0", "0.25", "-12.5", "1e+20", "1.5e-07".
+ * P must have room for TL_FMT_FLOAT_MAX characters: the bytes after the
+ * result, up to P + TL_FMT_FLOAT_MAX, may be changed. */
 char		*tl_fmt_float(char *p, float x);
 
 /* Write X with DIGITS significant digits (1 to 9), as printf's
  * "%.DIGITSg" does (correctly rounded, trailing zeros dropped); DIGITS 0
  * is tl_fmt_float's shortest exact form.  At most TL_FMT_FLOAT_MAX
- * characters, no NUL; returns the pointer past them. */
+ * characters, no NUL; returns the pointer past them.  P must have room
+ * for TL_FMT_FLOAT_MAX, as for tl_fmt_float. */
 char		*tl_fmt_float_digits(char *p, float x, int digits);
 
 /* Parse a finite decimal number at the start of [S, END): optional sign,
