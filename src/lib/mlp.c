@@ -298,20 +298,24 @@ ws_alloc(struct ws *w, const struct tl_mlp *m, size_t cap)
 	return -1;
 }
 
-/* Add the penalty's gradient, W / (C S), to G; return ||W||^2 / 2. */
+/* Add the penalty's gradient, HID W / (C S) for the hidden layers' W and
+ * W / (C S) for the output's, to G; return the penalty times C S. */
 static double
-penalty(const struct tl_mlp *m, double cs, float *g)
+penalty(const struct tl_mlp *m, double cs, double hid, float *g)
 {
 	const float *seg[3] = { m->w1, m->w2, m->wo };
 	size_t len[3] = { m->h1 * m->d, m->h2 * m->h1, m->k * last_width(m) };
-	double sq = 0;
+	double sq = 0, f;
 
-	for (int s = 0; s < 3; s++)
+	for (int s = 0; s < 3; s++) {
+		f = s < 2 ? hid : 1;
 		for (size_t j = 0; j < len[s]; j++) {
-			sq += (double)seg[s][j] * seg[s][j];
+			sq += f * seg[s][j] * seg[s][j];
 			if (g != NULL)
-				g[seg[s] - m->p + j] += (float)(seg[s][j] / cs);
+				g[seg[s] - m->p + j] += (float)(f * seg[s][j] /
+				    cs);
 		}
+	}
 	return sq / 2;
 }
 
@@ -338,7 +342,7 @@ tl_mlp_objective(const struct tl_mlp *m, const struct tl_linear_data *data,
 	if (grad != NULL)
 		memset(grad, 0, m->np * sizeof(float));
 	f = run_rows(&ps, idx, data->n, dropout, &seed, grad, &correct);
-	f += penalty(m, C * S, grad) / (C * S);
+	f += penalty(m, C * S, 1, grad) / (C * S);
 	ws_free(&w);
 	free(idx);
 	return f;
@@ -362,6 +366,10 @@ struct fit {
 	float	 *g, *am, *av, *best;	/* gradient, Adam moments, best p */
 	struct ws w;
 	uint64_t  rng;
+	/* regression: the targets standardised, (value - ymean) / ysd, in
+	 * a copy of the data that training sees; hid = 1 / ysd^2 */
+	struct tl_linear_data sdata;
+	double	 *ys, ymean, ysd, hid;
 };
 
 /* Learn and apply the standardisation (population sd; 1 for a constant
@@ -396,6 +404,58 @@ fit_standardise(struct fit *F)
 			    m->scale[j];
 	F->x = F->xs;
 	return 0;
+}
+
+/* Regression trains on standardised targets, z' = (z - ymean) / ysd, so
+ * that Adam's steps (of about lr each, whatever the gradient's scale)
+ * need not walk the output bias to a mean of 5000 or fit a spread of
+ * 1e-3: the same network with wo = ysd wo', bo = ysd bo' + ymean.  The
+ * objective is then F / ysd^2 exactly when the hidden layers' penalty is
+ * divided by ysd^2 (the output's scales with wo).  Classes: nothing. */
+static int
+fit_targets(struct fit *F)
+{
+	const struct tl_linear_data *D = F->data;
+	double s = 0, ss = 0;
+
+	F->ymean = 0;
+	F->ysd = F->hid = 1;
+	if (!F->m->regression)
+		return 0;
+	if ((F->ys = malloc(D->n * sizeof(double))) == NULL)
+		return -1;
+	for (size_t i = 0; i < D->n; i++)
+		s += D->value[i];
+	F->ymean = s / D->n;
+	for (size_t i = 0; i < D->n; i++)
+		ss += (D->value[i] - F->ymean) * (D->value[i] - F->ymean);
+	F->ysd = sqrt(ss / D->n);
+	if (!(F->ysd > 1e-10 * fmax(1, fabs(F->ymean))) || !isfinite(F->ysd))
+		F->ysd = 1;
+	F->hid = 1 / (F->ysd * F->ysd);
+	for (size_t i = 0; i < D->n; i++)
+		F->ys[i] = (D->value[i] - F->ymean) / F->ysd;
+	F->sdata = *D;
+	F->sdata.value = F->ys;
+	F->data = &F->sdata;
+	return 0;
+}
+
+/* Back to the targets' units (see fit_targets), and to the caller's data
+ * for the report. */
+static void
+unscale_targets(struct fit *F, const struct tl_linear_data *data)
+{
+	struct tl_mlp *m = F->m;
+	size_t hl = last_width(m);
+
+	F->data = data;
+	if (!m->regression)
+		return;
+	for (size_t j = 0; j < m->k * hl; j++)
+		m->wo[j] = (float)(F->ysd * m->wo[j]);
+	for (size_t c = 0; c < m->k; c++)
+		m->bo[c] = (float)(F->ysd * m->bo[c] + F->ymean);
 }
 
 /* Row weights (data's, times n / (K n_c) when balanced), the held-out
@@ -494,7 +554,7 @@ fit_epoch(struct fit *F, size_t *step)
 		memset(F->g, 0, F->m->np * sizeof(float));
 		run_rows(&ps, tr + off, b, F->o->dropout, &F->rng, F->g,
 		    &correct);
-		penalty(F->m, F->o->C * F->S, F->g);
+		penalty(F->m, F->o->C * F->S, F->hid, F->g);
 		adam(F, ++*step);
 	}
 }
@@ -519,7 +579,7 @@ fit_figures(struct fit *F, struct tl_mlp_report *r)
 	double sse, mu = 0, sst = 0;
 
 	r->loss = run_rows(&ps, F->perm + F->nval, F->ntr, 0, NULL, NULL,
-	    &correct) + penalty(F->m, 1, NULL) / (F->o->C * F->S);
+	    &correct) + penalty(F->m, 1, 1, NULL) / (F->o->C * F->S);
 	ps.s = NULL;
 	ps.scale = 1;
 	correct = 0;
@@ -539,6 +599,7 @@ static void
 fit_free(struct fit *F)
 {
 	free(F->xs);
+	free(F->ys);
 	free(F->s);
 	free(F->perm);
 	free(F->g);
@@ -615,6 +676,7 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 			goto oom;
 	np = m->np;
 	if ((o->standardize && fit_standardise(&F) != 0) ||
+	    fit_targets(&F) != 0 ||
 	    (F.g = malloc(np * sizeof(float))) == NULL ||
 	    (F.am = calloc(np, sizeof(float))) == NULL ||
 	    (F.av = calloc(np, sizeof(float))) == NULL ||
@@ -633,6 +695,8 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 	threads = openblas_get_num_threads();
 	openblas_set_num_threads(1);
 	fit_loop(&F, r);
+	r->val_loss *= F.ysd * F.ysd;
+	unscale_targets(&F, data);
 	fit_figures(&F, r);
 	openblas_set_num_threads(threads);
 	r->rows = F.ntr;

@@ -7,7 +7,8 @@ plain safetensors, the forward pass is recomputed in numpy (float64:
 standardise, relu(W1 x + b1), relu(W2 h + b2), Wo h + bo, softmax) and
 must match tl-predict's outputs within 1e-5.  A classifier on data that
 a linear boundary cannot separate (a ring) must reach a training accuracy
-well above the majority class.  Run by tests/run.sh with the tools on
+well above the majority class, and a regression on targets around 5000
+a training R^2 above 0.8.  Run by tests/run.sh with the tools on
 PATH; prints "ok NAME" / "not ok NAME".
 """
 import json
@@ -82,6 +83,17 @@ def main():
               meta["targets"] == ["value"] and err < 1e-4 * (1 +
                                                              np.abs(want).max()),
               "max |diff| %g" % err)
+
+        # targets far from 0 and 1 (regression trains on them
+        # standardised): Adam's steps of about --lr would need millions
+        # of them to move the output bias to 5000
+        y = 5000 + 2000 * (np.sin(d[:, 0]) + 0.1 * d[:, 1])
+        write_stream(vec, d, ["%r" % v for v in y])
+        run(["tl-train", "-q", "-t", "mlp", "--regression", "--hidden", "16",
+             "--standardize", "-o", model, vec])
+        got = read_stream(run(["tl-predict", "-m", model, vec]))[:, 0]
+        r2 = 1 - ((got - y) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+        check("mlp_regression_target_scale", r2 > 0.8, "R2 %g" % r2)
     return failures()
 
 
