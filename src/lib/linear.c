@@ -124,6 +124,7 @@ nomem:
  * rows, each in one thread: the slices' sums are added in slice order,
  * so the model's bits never depend on the number of threads. */
 #define F32_CHUNKS 4
+#define F32_THREAD_WORK (1 << 20)
 
 /* The data and scratch space of one optimisation. */
 struct problem {
@@ -1077,7 +1078,10 @@ fit_problem(struct fit *F, struct problem *P, size_t zrows,
 		return tl_errf(e, "row weights sum to 0: nothing to fit");
 	P->L = F->L;
 	P->xf = F->xf;
-	P->threads = F->threads;
+	/* a thread costs tens of microseconds to start: worth it from about
+	 * a million multiply-adds per evaluation */
+	P->threads = F->n * (F->d + 1) * zrows >= F32_THREAD_WORK ?
+	    F->threads : 1;
 	P->kp = (zrows + LANES - 1) / LANES * LANES;
 	if ((P->z = malloc(F->n * zrows * sizeof(double))) == NULL ||
 	    (F->L != NULL && (P->ps = malloc(F->k * F->d *

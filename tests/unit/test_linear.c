@@ -538,11 +538,12 @@ make_correlated(float *x, size_t *y, size_t n, size_t d, size_t k)
 }
 
 /* Training's threads take fixed slices of the rows and add them in a fixed
- * order: one thread and several give the same bits. */
+ * order: one thread and several give the same bits.  (Enough rows that
+ * even the binary model's evaluations are worth threads.) */
 static void
 threads_same_bits(void)
 {
-	enum { N = 500, D = 20, K = 5 };
+	enum { N = 50000, D = 20, K = 5 };
 	static float x[N * D];
 	size_t y[N], k;
 	char *names[K] = { "a", "b", "c", "d", "e" };
