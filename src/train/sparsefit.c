@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "cv.h"
 #include "sparselin.h"
@@ -174,23 +176,57 @@ cross_validate(const struct sparse_job *j, struct tl_linear_opts *lo,
 	    *a, "criterion", "log-loss", "score", best_crit);
 }
 
+/* The hex SHA-256 of R's sparse parts into OUT: per record its pair
+ * count (u32) and pairs (u32 index, f32 value), little-endian. */
+static void
+sparse_digest(const struct rows *r, char out[65])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c;
+	uint32_t cnt;
+	int ok;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		tl_die("out of memory");
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < r->n; i++) {
+		cnt = (uint32_t)(r->sp_off[i + 1] - r->sp_off[i]);
+		ok = EVP_DigestUpdate(c, &cnt, sizeof(cnt));
+		for (size_t j = r->sp_off[i]; ok && j < r->sp_off[i + 1]; j++)
+			ok = EVP_DigestUpdate(c, &r->sp_idx[j], 4) &&
+			    EVP_DigestUpdate(c, &r->sp_val[j], 4);
+	}
+	if (!ok || !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32)
+		tl_die("cannot compute the SHA-256 of the training data");
+	EVP_MD_CTX_free(c);
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[2 * i] = hexd[md[i] >> 4];
+		out[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 /* Write S, described, to OUT and commit it. */
 static void
 save(const struct sparse_job *j, const struct tl_sparselin *s,
     const struct tl_linear_opts *lo, const struct tl_linear_report *rep,
     const struct rows *r, json_t *cv, struct tl_outfile *out)
 {
-	char digest[65], data[65];
+	char digest[65], data[65], sparse[65];
 	struct tl_err e;
-	json_t *meta;
+	json_t *meta, *tr;
 
 	meta = tl_sparselin_meta(s, lo, rep, r->hdr.model, r->hdr.stacked,
 	    r->hdr.nstacked);
 	rows_digest(r, data);
+	sparse_digest(r, sparse);
+	tr = json_object_get(meta, "training");
 	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
-	    "cross_validation", cv) != 0) ||
-	    json_object_set_new(json_object_get(meta, "training"),
-	    "data_sha256", json_string(data)) != 0)
+	    "cross_validation", cv) != 0) || json_object_set_new(tr,
+	    "data_sha256", json_string(data)) != 0 || json_object_set_new(tr,
+	    "sparse_sha256", json_string(sparse)) != 0)
 		tl_die("out of memory");
 	if (tl_sparselin_save(s, meta, out->f, digest, &e) != 0)
 		tl_die_err(j->oname != NULL ? j->oname : "stdout", &e);

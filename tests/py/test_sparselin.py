@@ -10,15 +10,19 @@ given to LogisticRegression(C, tol=1e-10) as one scipy sparse matrix.
                 multinomial; 2 classes, binary)
   columns-*     the model's sparse.columns and sparse.idf tensors equal the
                 buckets and IDF computed here
+  sparse-sha256 the description's training.sparse_sha256 is the SHA-256
+                of the sparse parts as tl-formats(5) defines it
   dense-weight  --dense-weight 0.5 matches the same features with the
                 dense part times 0.5
   cv            --cv 3 -C 0.1,1 --dense-weight 0.5,1 --oof picks a pair and
                 writes one out-of-fold row per record
   refuse-*      a sparse model on a stream without the part is refused
 """
+import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -137,6 +141,13 @@ def case(tag, seed, k, C, tmp, weight=None):
           np.abs(t["sparse.idf"] - idf).max() < 1e-6 and
           meta["kind"] == "sparse-softmax",
           "columns %s vs %s" % (list(t["sparse.columns"]), cols))
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(struct.pack("<I", len(row)))
+        for b in sorted(row):
+            h.update(struct.pack("<If", b, row[b]))
+    check("sparse-sha256-" + tag,
+          meta["training"].get("sparse_sha256") == h.hexdigest())
 
 
 def cv(tmp):
