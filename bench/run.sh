@@ -114,6 +114,7 @@ probe_pool() { echo "hello world" | tl-embed -m "$MODEL" --pool "$1" \
 HAS_LEARN=0; tl-embed learn --help >/dev/null 2>&1 && HAS_LEARN=1
 HAS_CV=0; tl-train --help 2>&1 | grep -q -- '--cv' && HAS_CV=1
 HAS_OOF=0; tl-train --help 2>&1 | grep -q -- '--oof' && HAS_OOF=1
+HAS_LEX=0; tl-embed --help 2>&1 | grep -q -- '--lexical' && HAS_LEX=1
 printf '2 3\na 1 2 3\nb 4 5 6\n' >"$W/probe.vec"
 HAS_VEC=0; tl-embed import --format vec -o "$W/probe.tlm" "$W/probe.vec" \
     >/dev/null 2>&1 && HAS_VEC=1
@@ -541,6 +542,25 @@ prep_ft() {
 		-e 's/;/ /g' -e 's/:/ /g' | tr -s ' ' >"$2"
 }
 
+# curve_lex NAME N: the tl+lex point, the same pooled GloVe vectors with
+# hashed word 1-2-gram counts (tl-embed --lexical) in one tl-train model;
+# C and the dense part's weight chosen by CV on the N rows, and above 3000
+# rows the pair chosen at N = 3000 (as the tfidf peer does with its C).
+curve_lex() {
+	lo=$LEXOPT
+	[ "$2" = all ] && [ -n "$LEX3000" ] && lo=$LEX3000
+	rm -f "$W/$1.lex.pred"
+	tl-embed -m "$MODEL" --pool "$BEST_POOL" --lexical --binary --tsv \
+	    <"$W/$1.sub.tsv" | tl-train $lo -q -o "$W/$1.lex.tlm" 2>"$W/$1.lex.err" &&
+	    tl-predict -m "$W/$1.lex.tlm" "$W/$1.ctest.lex" >"$W/$1.lex.pred"
+	[ "$2" = 3000 ] && LEX3000=$(tl-info "$W/$1.lex.tlm" | awk -F': ' '
+	    /"chosen_C"/ { c = $2 } /"chosen_dense_weight"/ { w = $2 }
+	    END { gsub(/,/, "", c); gsub(/,/, "", w)
+		if (c != "") printf "-C %s --dense-weight %s", c, w }')
+	printf '%s\t%s\ttl+lex\t%s\n' "$1" "$2" \
+	    "$(acc "$W/$1.lex.pred" "$W/$1.ctest.tsv")" >>"$OUT/curves.tsv"
+}
+
 curve() {	# curve NAME TRAIN.tsv TEST.tsv
 	d=$1
 	log "4. learning curve: $d"
@@ -557,6 +577,9 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 	{ echo "$(wc -l <"$W/$d.glove.body") 100"; cat "$W/$d.glove.body"; } \
 	    >"$W/$d.glove.vec"
 	tl-embed -m "$MODEL" --pool "$BEST_POOL" --tsv <"$W/$d.ctest.tsv" >"$W/$d.ctest.vec"
+	[ $HAS_LEX = 1 ] && tl-embed -m "$MODEL" --pool "$BEST_POOL" --lexical \
+	    --binary --tsv <"$W/$d.ctest.tsv" >"$W/$d.ctest.lex"
+	LEX3000=
 	$PEERS tfidf "$W/$d.cshuf.tsv" "$W/$d.ctest.tsv" $NS >"$W/$d.tfidf.out" &
 	tfpid=$!
 	total=$(wc -l <"$W/$d.cshuf.tsv")
@@ -576,6 +599,7 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 		a=$(acc "$W/$d.tl.pred" "$W/$d.ctest.tsv")
 		[ -n "$oof" ] && cp "$W/$d.tl.tlm" "$W/sec.full.tlm"
 		printf '%s\t%s\ttl\t%s\n' "$d" "$n" "$a" >>"$OUT/curves.tsv"
+		[ $HAS_LEX = 1 ] && curve_lex "$d" "$n"
 		for v in ft ft25 ftglove; do
 			case $v in
 			ft) o= ;;
@@ -599,7 +623,7 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 plot() {	# plot NAME TITLE
 	awk -F'\t' -v d="$1" -v all="$2" '$1 == d { n = ($2 == "all") ? all : $2
 	    print $3, n, 100 * $4 }' "$OUT/curves.tsv" | sort -k1,1 -k2,2n >"$W/$1.plot"
-	for m in tl ft ft25 ftglove tfidf; do
+	for m in tl tl+lex ft ft25 ftglove tfidf; do
 		awk -v m=$m '$1 == m { print $2, $3 }' "$W/$1.plot" >"$W/$1.$m.dat"
 	done
 	gnuplot <<EOF
@@ -612,6 +636,7 @@ set ylabel "test accuracy %"
 set key top left
 set grid
 plot "$W/$1.tl.dat" w lp lw 2 t "tl: GloVe $BEST_POOL + tl-train ($CVOPT)", \
+     "$W/$1.tl+lex.dat" w lp lw 2 t "tl+lex: the same + hashed 1-2-grams (tl-embed --lexical)", \
      "$W/$1.ft.dat" w lp t "fastText supervised (defaults)", \
      "$W/$1.ft25.dat" w lp t "fastText -epoch 25 -wordNgrams 2", \
      "$W/$1.ftglove.dat" w lp t "fastText -pretrainedVectors GloVe", \
@@ -621,6 +646,8 @@ EOF
 
 section4() {
 	[ -s "$W/glove.txt" ] || { md "4. not run: no glove.txt (section 2c)"; return; }
+	LEXOPT="--cv 3 -C 0.1,1,10,100 --dense-weight 0.3,1"
+	[ $HAS_CV = 1 ] || LEXOPT="-C 1"
 	zcat "$DATA/spam/train.tsv.gz" | cut -f1-3 >"$W/spam.train.tsv"
 	zcat "$DATA/spam/test.tsv.gz" | cut -f1-3 >"$W/spam.test.tsv"
 	: >"$OUT/curves.tsv"
@@ -636,6 +663,10 @@ Training labels: the first N rows of the seed-1 shuffle of the training
 split (\`random.Random(1).shuffle\`); test accuracy on the whole test split.
 Methods: **tl** = default GloVe -> \`tl-embed --pool $BEST_POOL\` -> \`tl-train $CVOPT\`
 $( [ $HAS_CV = 1 ] && echo "(C chosen by cross-validation on the N training rows only)" || echo "(**tl-train --cv not available yet: C fixed at 1**)");
+**tl+lex** = the same vectors with hashed word 1-2-gram counts
+(\`tl-embed --pool $BEST_POOL --lexical\`) in one model, \`tl-train $LEXOPT\`
+(C and the dense part's weight chosen by 3-fold CV on the N rows; above 3000
+rows the pair chosen at N = 3000, as for tfidf);
 **ft** = \`fasttext supervised\` defaults; **ft25** = \`-epoch 25 -wordNgrams 2\`;
 **ftglove** = \`-dim 100 -pretrainedVectors glove.vec\` (the same GloVe vectors,
 restricted to the data set's words); **tfidf** = scikit-learn
@@ -650,20 +681,23 @@ EOF
 		md ""
 		md "### $d (test accuracy %)"
 		md ""
+		# rows 1-2: tl's methods; 3-6: the peers; the last row compares
+		# the better tl row at each N (named) with the best peer
 		awk -F'\t' -v d=$d -v ns="$NS" 'BEGIN { k = split(ns, N, " ")
-		    split("tl ft ft25 ftglove tfidf", M, " ") }
+		    split("tl tl+lex ft ft25 ftglove tfidf", M, " ") }
 		    $1 == d { a[$3, $2] = ($4 == "n/a") ? "n/a" : sprintf("%.2f", 100 * $4) }
 		    END {
 			printf "| method |"; for (i = 1; i <= k; i++) printf " N=%s |", N[i]
 			printf "\n| --- |"; for (i = 1; i <= k; i++) printf " ---: |"; print ""
-			for (j = 1; j <= 5; j++) { printf "| %s |", M[j]
+			for (j = 1; j <= 6; j++) { printf "| %s |", M[j]
 			    for (i = 1; i <= k; i++) printf " %s |", a[M[j], N[i]]; print "" }
-			printf "| tl leads every peer? |"
-			for (i = 1; i <= k; i++) { lead = 1
-			    for (j = 2; j <= 5; j++) if (a["tl", N[i]] + 0 <= a[M[j], N[i]] + 0) lead = 0
-			    gap = a["tl", N[i]]; best = -1
-			    for (j = 2; j <= 5; j++) if (a[M[j], N[i]] + 0 > best) best = a[M[j], N[i]] + 0
-			    printf " %s (%+.2f) |", lead ? "yes" : "no", gap - best }
+			printf "| tl leads every peer? (best tl row) |"
+			for (i = 1; i <= k; i++) {
+			    t = (a["tl+lex", N[i]] != "" && a["tl+lex", N[i]] + 0 > a["tl", N[i]] + 0) ? "tl+lex" : "tl"
+			    best = -1
+			    for (j = 3; j <= 6; j++) if (a[M[j], N[i]] + 0 > best) best = a[M[j], N[i]] + 0
+			    lead = a[t, N[i]] + 0 > best
+			    printf " %s (%s %+.2f) |", lead ? "yes" : "no", t, a[t, N[i]] - best }
 			print "" }' "$OUT/curves.tsv" >>"$RES"
 	done
 	md ""
@@ -748,7 +782,9 @@ v() { case ${1:-n/a} in n/a) echo "not run / not available" ;; *) echo "$2" ;; e
 lead5() {
 	[ -s "$OUT/curves.tsv" ] || { echo "not run"; return; }
 	awk -F'\t' '$2 != "all" && $2 + 0 <= 1000 {
-	    k = $1 SUBSEP $2; if ($3 == "tl") t[k] = $4 + 0; else if ($4 + 0 > b[k]) b[k] = $4 + 0 }
+	    k = $1 SUBSEP $2
+	    if ($3 ~ /^tl/) { if ($4 + 0 > t[k]) t[k] = $4 + 0 }	# the better tl row
+	    else if ($4 + 0 > b[k]) b[k] = $4 + 0 }
 	    END { ok = 1; for (k in t) if (t[k] <= b[k]) ok = 0; print ok ? "PASS" : "FAIL" }' \
 	    "$OUT/curves.tsv"
 }
