@@ -373,7 +373,8 @@ struct fit {
 };
 
 /* Learn and apply the standardisation (population sd; 1 for a constant
- * column), rounded to the floats the model stores. */
+ * column), rounded to the floats the model stores; with an init model,
+ * apply its own. */
 static int
 fit_standardise(struct fit *F)
 {
@@ -381,12 +382,18 @@ fit_standardise(struct fit *F)
 	size_t n = F->data->n, d = F->m->d;
 	struct tl_mlp *m = F->m;
 
+	const struct tl_mlp *m0 = F->o->init;
+
 	m->mean = malloc(d * sizeof(float));
 	m->scale = malloc(d * sizeof(float));
 	F->xs = malloc(n * d * sizeof(float));
 	if (m->mean == NULL || m->scale == NULL || F->xs == NULL)
 		return -1;
-	for (size_t j = 0; j < d; j++) {
+	if (m0 != NULL) {	/* the weights expect its inputs */
+		memcpy(m->mean, m0->mean, d * sizeof(float));
+		memcpy(m->scale, m0->scale, d * sizeof(float));
+	}
+	for (size_t j = 0; m0 == NULL && j < d; j++) {
 		double s = 0, ss = 0, mu;
 
 		for (size_t i = 0; i < n; i++)
@@ -456,6 +463,33 @@ unscale_targets(struct fit *F, const struct tl_linear_data *data)
 		m->wo[j] = (float)(F->ysd * m->wo[j]);
 	for (size_t c = 0; c < m->k; c++)
 		m->bo[c] = (float)(F->ysd * m->bo[c] + F->ymean);
+}
+
+/* Start from the init model (o->init) instead of the random weights:
+ * every hidden layer, and the output rows of the classes it knows (by
+ * name; the others keep their random rows and zero biases), in the
+ * targets' training units (see fit_targets). */
+static void
+fit_from_init(struct fit *F, char *const *classes)
+{
+	const struct tl_mlp *m0 = F->o->init;
+	struct tl_mlp *m = F->m;
+	size_t hl = last_width(m), c, j;
+
+	if (m0 == NULL)
+		return;
+	memcpy(m->p, m0->p, (size_t)(m->wo - m->p) * sizeof(float));
+	for (c = 0; c < m->k; c++)
+		for (j = 0; j < m0->k; j++) {
+			if (!m->regression &&
+			    strcmp(classes[c], m0->classes[j]) != 0)
+				continue;
+			for (size_t h = 0; h < hl; h++)
+				m->wo[c * hl + h] = (float)(m0->wo[j * hl + h] /
+				    F->ysd);
+			m->bo[c] = (float)((m0->bo[j] - F->ymean) / F->ysd);
+			break;
+		}
 }
 
 /* Row weights (data's, times n / (K n_c) when balanced), the held-out
@@ -641,8 +675,15 @@ static int
 fit_check(const struct tl_linear_data *D, size_t k,
     const struct tl_mlp_opts *o, struct tl_err *e)
 {
+	const struct tl_mlp *m0 = o->init;
+
 	if (D->n == 0)
 		return tl_errf(e, "no rows to train on");
+	if (m0 != NULL && (m0->d != D->d || m0->regression != o->regression))
+		return tl_errf(e, "--init: the network takes %zu inputs to %s, "
+		    "the data have %zu inputs and %s", m0->d, m0->regression ?
+		    "a value" : "classes", D->d, o->regression ? "values" :
+		    "classes");
 	if (o->regression ? k != 1 || D->value == NULL : k < 2 || D->y == NULL)
 		return tl_errf(e, "mlp: %s", o->regression ? "regression "
 		    "needs one numeric target" : "classification needs at "
@@ -669,13 +710,15 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(r, 0, sizeof(*r));
 	if (fit_check(data, k, o, e) != 0 ||
-	    tl_mlp_alloc(m, data->d, o->h1, o->h2, k, o->regression, e) != 0)
+	    tl_mlp_alloc(m, data->d, o->init ? o->init->h1 : o->h1,
+	    o->init ? o->init->h2 : o->h2, k, o->regression, e) != 0)
 		return -1;
 	for (size_t j = 0; j < k; j++)
 		if ((m->classes[j] = strdup(classes[j])) == NULL)
 			goto oom;
 	np = m->np;
-	if ((o->standardize && fit_standardise(&F) != 0) ||
+	if (((o->init ? o->init->mean != NULL : o->standardize) &&
+	    fit_standardise(&F) != 0) ||
 	    fit_targets(&F) != 0 ||
 	    (F.g = malloc(np * sizeof(float))) == NULL ||
 	    (F.am = calloc(np, sizeof(float))) == NULL ||
@@ -689,6 +732,7 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 		return -1;
 	}
 	fit_init(&F);
+	fit_from_init(&F, classes);
 	/* one thread: batches are too small for OpenBLAS's threads to pay
 	 * (three times slower on 2 cores), and the sums' order, hence the
 	 * model's bits, must not depend on OPENBLAS_NUM_THREADS */
@@ -781,7 +825,7 @@ tl_mlp_meta(const struct tl_mlp *m, const struct tl_mlp_opts *o,
 	if (hidden == NULL || hyper == NULL || train == NULL ||
 	    (o->balanced && json_object_set_new(hyper, "class_weight",
 	    json_string("balanced")) != 0) ||
-	    (o->standardize && json_object_set_new(hyper, "standardize",
+	    (m->mean != NULL && json_object_set_new(hyper, "standardize",
 	    json_true()) != 0) ||
 	    (r->val_rows > 0 && json_object_set_new(train,
 	    "best_validation_loss", json_real(r->val_loss)) != 0) ||
@@ -796,6 +840,11 @@ tl_mlp_meta(const struct tl_mlp *m, const struct tl_mlp_opts *o,
 		return NULL;
 	}
 	json_decref(hidden);
+	if (o->init != NULL && o->init_digest != NULL &&
+	    tl_meta_add_parent(meta, o->init_digest, "mlp", "init") != 0) {
+		json_decref(meta);
+		return NULL;
+	}
 	return meta;
 }
 

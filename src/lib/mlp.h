@@ -62,6 +62,12 @@ struct tl_mlp_opts {
 	int	  regression;	/* linear output, numeric targets (0) */
 	int	  balanced;	/* weight classes by n / (K n_c) (0) */
 	int	  standardize;	/* learn and store mean and scale (0) */
+	const struct tl_mlp *init;	/* start from this network (NULL):
+				   same inputs and output type; its hidden
+				   widths and standardisation are kept,
+				   its output rows matched to the classes by
+				   name (new classes start at random) */
+	const char *init_digest;	/* its hex SHA-256, for the lineage */
 };
 
 /* What training did. */

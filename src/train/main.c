@@ -50,6 +50,7 @@ struct opts {
 /* The --init model, loaded. */
 struct init {
 	struct tl_linear lin;
+	struct tl_mlp mlp;	/* -t mlp */
 	char	  digest[65];
 	char	  kind[32];
 };
@@ -259,8 +260,8 @@ parse_args(int argc, char *argv[], struct opts *op)
 	if (op->mlp_opts && !op->mlp)
 		tl_usage_error("--batch, --dropout, --epochs, --hidden, --lr, "
 		    "--patience, --regression and --val-fraction need -t mlp");
-	if (op->mlp && op->init != NULL)
-		tl_usage_error("-t mlp: --init is not supported");
+	if (op->mlp && op->lo.l2_to_init)
+		tl_usage_error("--l2-to-init: not with -t mlp");
 	if (op->mlp && op->mo.regression && op->lo.balanced)
 		tl_usage_error("--class-weight: --regression has no classes");
 	if (op->mlp)	/* the labels' checks and targets */
@@ -272,9 +273,10 @@ parse_args(int argc, char *argv[], struct opts *op)
 		tl_usage_error("--class-weight: ridge has no classes");
 }
 
-/* Load the --init model PATH into IN. */
+/* Load the --init model PATH into IN: a network for MLP, else a linear
+ * model. */
 static void
-load_init(const char *path, struct init *in)
+load_init(const char *path, int mlp, struct init *in)
 {
 	struct tl_model *m;
 	struct tl_err e;
@@ -282,7 +284,8 @@ load_init(const char *path, struct init *in)
 
 	if ((m = tl_model_load(path, &e)) == NULL)
 		tl_die_err(tl_infile_name(path), &e);
-	if (tl_linear_load(m, &in->lin, &e) != 0)
+	if ((mlp ? tl_mlp_load(m, &in->mlp, &e) : tl_linear_load(m,
+	    &in->lin, &e)) != 0)
 		tl_die_err(tl_infile_name(path), &e);
 	if ((dg = tl_model_digest(m)) == NULL)
 		tl_die("out of memory");
@@ -509,10 +512,12 @@ main(int argc, char *argv[])
 	parse_args(argc, argv, &op);
 	op.lo.C = op.C[0];
 	if (op.init != NULL) {
-		load_init(op.init, &in);
-		op.lo.init = &in.lin;
+		load_init(op.init, op.mlp, &in);
+		op.lo.init = op.mlp ? NULL : &in.lin;
 		op.lo.init_digest = in.digest;
 		op.lo.init_kind = in.kind;
+		op.mo.init = op.mlp ? &in.mlp : NULL;
+		op.mo.init_digest = in.digest;
 	}
 	tl_vechdr_init(&r.hdr);
 	r.kind = op.lo.kind;
@@ -526,7 +531,8 @@ main(int argc, char *argv[])
 		    tl_infile_name(argv[optind]));
 	if (r.n == 0)
 		tl_die("%sno records to train on", where);
-	targets_make(&t, &r, op.lo.kind, in.lin.classes, in.lin.k, where);
+	targets_make(&t, &r, op.lo.kind, op.mlp ? in.mlp.classes :
+	    in.lin.classes, op.mlp ? in.mlp.k : in.lin.k, where);
 	if (op.weights != NULL)
 		sw = weights_read(op.weights, r.n);
 	D = (struct tl_linear_data){ r.x, r.n, r.dim, t.y, t.t, t.value, sw };
@@ -556,6 +562,7 @@ main(int argc, char *argv[])
 	if (op.mlp || r.sparse > 0) {
 		if (oof != NULL)
 			write_oof(op.oof, &r, &t, oof);
+		tl_mlp_free(&in.mlp);
 		targets_free(&t);
 		rows_free(&r);
 		free(sw);

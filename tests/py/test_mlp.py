@@ -8,7 +8,9 @@ standardise, relu(W1 x + b1), relu(W2 h + b2), Wo h + bo, softmax) and
 must match tl-predict's outputs within 1e-5.  A classifier on data that
 a linear boundary cannot separate (a ring) must reach a training accuracy
 well above the majority class, and a regression on targets around 5000
-a training R^2 above 0.8.  Run by tests/run.sh with the tools on
+a training R^2 above 0.8.  --init: a network fine-tuned with a tiny step
+predicts as before, names the received model in its lineage, and adds a
+new class to the received ones.  Run by tests/run.sh with the tools on
 PATH; prints "ok NAME" / "not ok NAME".
 """
 import json
@@ -94,6 +96,36 @@ def main():
         got = read_stream(run(["tl-predict", "-m", model, vec]))[:, 0]
         r2 = 1 - ((got - y) ** 2).sum() / ((y - y.mean()) ** 2).sum()
         check("mlp_regression_target_scale", r2 > 0.8, "R2 %g" % r2)
+
+        # --init: a received network, fine-tuned with a tiny step, still
+        # predicts what it did; a new class joins the received ones; the
+        # received model is in the lineage
+        write_stream(vec, d, labels)
+        base = os.path.join(tmp, "base.tlm")
+        run(["tl-train", "-q", "-t", "mlp", "--hidden", "12,7",
+             "--standardize", "--lr", "0.01", "--epochs", "30", "-o", base,
+             vec])
+        before = read_stream(run(["tl-predict", "-m", base, vec]))
+        run(["tl-train", "-q", "-t", "mlp", "--init", base, "--lr", "1e-7",
+             "--epochs", "1", "-o", model, vec])
+        after = read_stream(run(["tl-predict", "-m", model, vec]))
+        t, meta = read_safetensors(model)
+        _, bmeta = read_safetensors(base)
+        digest = run(["tl-info", "--digest", base]).decode().split()[0]
+        err = np.abs(after - before).max()
+        check("mlp_init_keeps", err < 1e-4 and meta["hidden"] == [12, 7]
+              and "standardize.mean" in t, "max |diff| %g" % err)
+        check("mlp_init_lineage", any(p["role"] == "init" and
+                                      p["sha256"] == digest
+                                      for p in meta.get("lineage", [])),
+              json.dumps(meta.get("lineage")))
+        new = np.where(labels == "middle", "edge", labels)
+        write_stream(vec, d, new)
+        run(["tl-train", "-q", "-t", "mlp", "--init", base, "--epochs", "5",
+             "-o", model, vec])
+        _, meta = read_safetensors(model)
+        check("mlp_init_new_class", meta["classes"] == [
+            "edge", "inner", "middle", "outer"], json.dumps(meta["classes"]))
     return failures()
 
 
