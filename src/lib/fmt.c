@@ -291,16 +291,28 @@ ten_digits(char *d, uint32_t m)
 /* Write the N digits of M, whose first digit has the decimal exponent
  * LEAD, laid out as printf's %.PRECg would (M has no trailing zero;
  * N <= 9). */
-/* Digits D and E (< 100 each) as four characters in a little-endian
- * word: the first character in the low byte. */
-static uint32_t
-four_digits(uint32_t d, uint32_t e)
+/*
+ * The 8 decimal digits of M (< 10^8), zero-padded, as 8 characters in a
+ * little-endian word (the first in the low byte).  T is M / 10^6 in fixed
+ * point with 48 fraction bits, rounded up: the error, below 10^8 * 2 /
+ * 2^48 < 10^-6, never reaches the next multiple of 10^-6, so the integer
+ * part is the first pair and each multiplication of the fraction by 100
+ * brings up the next one, exactly.
+ */
+#define FRAC48	(((uint64_t)1 << 48) - 1)
+static uint64_t
+eight_digits(uint32_t m)
 {
-	uint16_t a, b;
+	uint64_t t0 = (uint64_t)m * (((uint64_t)1 << 48) / 1000000 + 1);
+	uint64_t t1 = (t0 & FRAC48) * 100, t2 = (t1 & FRAC48) * 100;
+	uint64_t t3 = (t2 & FRAC48) * 100;
+	uint16_t a, b, c, d;
 
-	memcpy(&a, dig2 + 2 * d, 2);
-	memcpy(&b, dig2 + 2 * e, 2);
-	return a | (uint32_t)b << 16;
+	memcpy(&a, dig2 + 2 * (t0 >> 48), 2);
+	memcpy(&b, dig2 + 2 * (t1 >> 48), 2);
+	memcpy(&c, dig2 + 2 * (t2 >> 48), 2);
+	memcpy(&d, dig2 + 2 * (t3 >> 48), 2);
+	return a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
 }
 
 /*
@@ -312,9 +324,7 @@ four_digits(uint32_t d, uint32_t e)
 static char *
 layout_small(char *p, uint32_t m, int n, int lead)
 {
-	uint32_t lo = m % 100000000, a = lo / 10000, b = lo % 10000;
-	uint64_t w = four_digits(a / 100, a % 100) |
-	    (uint64_t)four_digits(b / 100, b % 100) << 32;
+	uint64_t w = eight_digits(m % 100000000);
 	char *d = p + 1 - lead;
 
 	memcpy(p, "0.000000", 8);
@@ -327,6 +337,20 @@ layout_small(char *p, uint32_t m, int n, int lead)
 	return d + n;
 }
 
+/* "12.345" for N <= 8 digits and LEAD in [0, 5], N > LEAD + 1, from
+ * registers as layout_small does (writing up to P + 15). */
+static char *
+layout_point(char *p, uint32_t m, int n, int lead)
+{
+	uint64_t w = eight_digits(m) >> 8 * (8 - n);
+
+	memcpy(p, &w, 8);
+	p[lead + 1] = '.';
+	w >>= 8 * (lead + 1);	/* the fraction's digits */
+	memcpy(p + lead + 2, &w, 8);
+	return p + n + 1;
+}
+
 static char *
 layout(char *p, uint32_t m, int n, int lead, int prec)
 {
@@ -335,6 +359,8 @@ layout(char *p, uint32_t m, int n, int lead, int prec)
 
 	if (lead < 0 && lead >= -4)
 		return layout_small(p, m, n, lead);
+	if (lead >= 0 && lead <= 5 && lead < prec && n > lead + 1 && n <= 8)
+		return layout_point(p, m, n, lead);
 	ten_digits(ten, m);
 	if (lead >= 0 && lead < prec) {
 		if (n <= lead + 1) {	/* an integer: "1200" */
