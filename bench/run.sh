@@ -500,7 +500,7 @@ d = json.load(sys.stdin); print(d.get("training", {}).get("iterations", "?"))' 2
 
 | tool | command | seconds | test accuracy % | notes |
 | --- | --- | ---: | ---: | --- |
-| tl-train | \`tl-train -C 1 -o sec.tlm train.vec\` | $T_trn (whole run, $M_trn KB) | $(pct $a_tl) | $it L-BFGS iterations |
+| tl-train | \`tl-train -C 1 -o sec.tlm train.vec\` | $T_trn (whole run, $M_trn KB) | $(pct $a_tl) | $it L-BFGS iterations to the default --tol 1e-4 (scikit-learn's tol, same gradient) |
 | scikit-learn | \`LogisticRegression(C=1).fit(X, y)\` (lbfgs, multinomial, default tol and max_iter) | $SK_fit_s (fit only; whole script $T_skl) | $(pct $SK_acc) | n_iter $SK_n_iter, $SK_convergence_warnings ConvergenceWarning(s) |
 | scikit-learn | the same with \`max_iter=1000\` | $SKC_fit_s | $(pct $SKC_acc) | n_iter $SKC_n_iter, $SKC_convergence_warnings ConvergenceWarning(s) |
 | liblinear | \`liblinear-train -s 0 -c 1\` (one-vs-rest: a different model) | $T_ll | $(pct $a_ll) | for reference |
