@@ -481,13 +481,16 @@ eval_confusion(void)
 /* The single-precision objective of training agrees with the double one:
  * values to 1e-6 relative, gradients to 1e-5 (plus the relative rounding
  * of huge logits), for K classes (2: binary; other K exercise the padding
- * of rows to whole lanes) and binary 0/1 targets; SCALE spreads theta. */
+ * of rows to whole lanes) and binary 0/1 targets; SCALE spreads theta;
+ * CENTRE: the penalty pulls towards random weights and biases, as with
+ * --l2-to-init. */
 static void
-f32_agrees(size_t k, double scale, int targets)
+f32_agrees(size_t k, double scale, int targets, int centre)
 {
 	enum { N = 300, D = 7, KMAX = 11 };
 	float xf[N * D];
 	double x[N * D], th[KMAX * (D + 1)], g[KMAX * (D + 1)];
+	double w0[KMAX * (D + 1)], *b0 = NULL;
 	double g32[KMAX * (D + 1)], sw[N], f, f32, gmax = 0;
 	size_t y[N], len = k == 2 || targets ? D + 1 : k * D + k;
 	unsigned char t[N];
@@ -499,12 +502,16 @@ f32_agrees(size_t k, double scale, int targets)
 		sw[i] = 0.5 + uniform();
 		t[i] = y[i] == 1;
 	}
-	for (size_t j = 0; j < len; j++)
+	for (size_t j = 0; j < len; j++) {
 		th[j] = scale * gauss();
-	f = tl_linear_objective_ex(x, N, D, y, targets ? t : NULL, sw, NULL,
-	    NULL, k, 0.7, th, g);
+		w0[j] = gauss();
+	}
+	if (centre)	/* the biases follow the weights in theta */
+		b0 = w0 + len - (k == 2 || targets ? 1 : k);
+	f = tl_linear_objective_ex(x, N, D, y, targets ? t : NULL, sw,
+	    centre ? w0 : NULL, b0, k, 0.7, th, g);
 	f32 = tl_linear_objective_f32(x, N, D, y, targets ? t : NULL, sw,
-	    NULL, NULL, k, 0.7, th, g32);
+	    centre ? w0 : NULL, b0, k, 0.7, th, g32);
 	T_CHECK(isfinite(f) && isfinite(f32));
 	T_NEAR(f32, f, 1e-6 * fmax(1, fabs(f)));
 	for (size_t j = 0; j < len; j++)
@@ -516,14 +523,16 @@ f32_agrees(size_t k, double scale, int targets)
 static void
 f32_objective(void)
 {
-	f32_agrees(2, 0.5, 0);
-	f32_agrees(3, 0.5, 1);
-	f32_agrees(4, 0.5, 0);
-	f32_agrees(9, 0.5, 0);
-	f32_agrees(11, 1.0, 0);
+	f32_agrees(2, 0.5, 0, 0);
+	f32_agrees(3, 0.5, 1, 0);
+	f32_agrees(4, 0.5, 0, 0);
+	f32_agrees(9, 0.5, 0, 0);
+	f32_agrees(11, 1.0, 0, 0);
+	f32_agrees(4, 0.5, 0, 1);
+	f32_agrees(2, 0.5, 0, 1);
 	/* logits in the hundreds: e^(z - max) underflows for most classes */
-	f32_agrees(9, 60, 0);
-	f32_agrees(2, 60, 0);
+	f32_agrees(9, 60, 0, 0);
+	f32_agrees(2, 60, 0, 0);
 }
 
 /* N rows of D correlated features (whitened by training: D >= 16) in K
