@@ -117,6 +117,15 @@ tl-embed -m small.tlm --pool meanmax --normalize "$ex/new-tweets.txt" |
 tl-predict -m mm-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "meanmax, normalised" a b
 tl-info mm-pipe.tlm | grep -q '"kind": "meanmax"' || no "the pooling is not recorded"
+# SIF, with the common component that tl-embed fit stores and another a:
+# the embedding's tensors go into the pipeline, not only its vectors.
+tl-embed fit -m small.tlm --components 1 -o fit.tlm tweets.txt 2>/dev/null
+tl-embed -m fit.tlm --pool sif --sif-a 0.01 --tsv sent.tsv | tl-train -q -o sif.tlm
+tl-stack --freeze --pool sif --sif-a 0.01 -o sif-pipe.tlm fit.tlm sif.tlm
+tl-embed -m fit.tlm --pool sif --sif-a 0.01 "$ex/new-tweets.txt" |
+    tl-predict -m sif.tlm >a
+tl-predict -m sif-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "sif with a component" a b
 
 # Stages that do not fit, named; nothing written.
 fails "pooling of another dimension" 1 "mm: takes 32 values per record, but its inputs give 16 (small with mean pooling gives 16)" \
