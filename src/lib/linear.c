@@ -527,12 +527,17 @@ objective_f32(void *ctx, const double *th, double *g, size_t len)
 	size_t kd = kk * d;
 	double loss = 0, pen, u;
 
-	(void)len;
 	for (size_t c = 0; c < kk; c++) {
 		for (size_t j = 0; j < d; j++)
 			P->wf[c * dx + j] = (float)th[c * d + j];
 		P->wf[c * dx + d] = (float)th[kd + c];
 	}
+	/* weights beyond float's range: the clamped exp would hide them */
+	for (size_t j = 0; j < kk * dx; j++)
+		if (!isfinite(P->wf[j])) {
+			memset(g, 0, len * sizeof(double));
+			return INFINITY;
+		}
 	chunks_run(P);
 	pen = penalty(P, th, g, kk);
 	for (size_t c = 0; c < kk; c++) {

@@ -520,6 +520,21 @@ f32_agrees(size_t k, double scale, int targets, int centre)
 		T_NEAR(g32[j], g[j], 1e-5 * fmax(1, gmax));
 }
 
+/* Weights that float cannot hold make the objective infinite, as a line
+ * search needs, instead of logits silently clamped. */
+static void
+f32_overflow(void)
+{
+	double x[6] = { 1, 2, 3, 4, 5, 6 }, th[3 * 2 + 3] = { 0 }, g[9];
+	size_t y[3] = { 0, 1, 2 };
+
+	th[1] = 1e39;
+	T_CHECK(isinf(tl_linear_objective_f32(x, 3, 2, y, NULL, NULL, NULL,
+	    NULL, 3, 1, th, g)));
+	T_CHECK(isinf(tl_linear_objective_f32(x, 3, 2, y, NULL, NULL, NULL,
+	    NULL, 2, 1, th, g)));
+}
+
 static void
 f32_objective(void)
 {
@@ -533,6 +548,7 @@ f32_objective(void)
 	/* logits in the hundreds: e^(z - max) underflows for most classes */
 	f32_agrees(9, 60, 0, 0);
 	f32_agrees(2, 60, 0, 0);
+	f32_overflow();
 }
 
 /* N rows of D correlated features (whitened by training: D >= 16) in K
