@@ -345,13 +345,14 @@ out:
 struct pnode {
 	struct tl_head	*head;		/* NULL for stage 0 */
 	struct wire	 wire;
-	size_t		 in, dim;	/* input and output dimensions */
+	size_t		 in;		/* input dimension */
 	float		*out;		/* cap x dim outputs of a block */
 };
 
 struct tl_pipeline {
 	size_t		 n;
 	struct pnode	 node[MAXS];
+	size_t		 dim[MAXS];	/* output dimension of each stage */
 	struct tl_model	*model;		/* the pipeline's, owned */
 	struct tl_model	*emb_model;	/* stage 0, rebuilt, or NULL */
 	struct tl_embed	*emb;
@@ -399,6 +400,16 @@ out:
 	free(buf);
 	tl_model_writer_free(w);
 	return sub;
+}
+
+/* Prefix E's message with the stage I it is about; returns -1. */
+static int
+in_stage(struct tl_err *e, size_t i)
+{
+	char msg[sizeof(e->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	return tl_errf(e, "pipeline: stage %zu: %s", i, msg);
 }
 
 /* Stage 0's pooling from its "pool" description into O. */
@@ -452,8 +463,9 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 	json_t *desc = json_object_get(js, "description");
 	const char *d = json_string_value(json_object_get(js, "sha256"));
 
-	if (d == NULL || strlen(d) != 64)
-		return tl_errf(e, "pipeline: stage 0 has no \"sha256\"");
+	if (d == NULL || strlen(d) != 64 || !json_is_object(desc))
+		return tl_errf(e, "pipeline: stage 0 has no \"sha256\" or "
+		    "no \"description\"");
 	memcpy(p->emb_digest, d, 65);
 	if (pool_opts(json_object_get(js, "pool"), &o, e) == -1)
 		return -1;
@@ -461,11 +473,11 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 		return -1;
 	if (p->emb == NULL && ((p->emb_model = stage_model(m, 0, desc, e)) ==
 	    NULL || (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL))
-		return -1;
+		return in_stage(e, 0);
 	if (tl_tokens_configure(&p->tok, json_object_get(desc, "tokenizer"),
 	    e) == -1 || (p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
-		return -1;
-	p->node[0].dim = tl_pool_dim(p->pool);
+		return in_stage(e, 0);
+	p->dim[0] = tl_pool_dim(p->pool);
 	return 0;
 }
 
@@ -507,22 +519,16 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 			return -1;
 	if ((sub = stage_model(m, i, json_object_get(js, "description"), e))
 	    == NULL)
-		return -1;
+		return in_stage(e, i);
 	nd->head = tl_head_load(sub, e);
 	tl_model_free(sub);
 	if (nd->head == NULL)
-		return -1;
+		return in_stage(e, i);
 	nd->in = tl_head_in_dim(nd->head);
-	nd->dim = tl_head_out_dim(nd->head);
+	p->dim[i] = tl_head_out_dim(nd->head);
 	if (nd->in > p->max_in)
 		p->max_in = nd->in;
-	{
-		size_t dim[MAXS];
-
-		for (k = 0; k <= i; k++)
-			dim[k] = p->node[k].dim;
-		return check_wiring(&nd->wire, i, nd->in, dim, name, e);
-	}
+	return check_wiring(&nd->wire, i, nd->in, p->dim, name, e);
 }
 
 struct tl_pipeline *
@@ -570,7 +576,7 @@ tl_pipeline_head(const struct tl_pipeline *p)
 size_t
 tl_pipeline_in_dim(const struct tl_pipeline *p)
 {
-	return p->node[0].dim;
+	return p->dim[0];
 }
 
 const char *
@@ -588,7 +594,7 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 	if (n <= p->cap)
 		return 0;
 	for (size_t i = 1; i + 1 < p->n; i++) {
-		if ((f = realloc(p->node[i].out, n * p->node[i].dim *
+		if ((f = realloc(p->node[i].out, n * p->dim[i] *
 		    sizeof(float))) == NULL)
 			return tl_errf(e, "out of memory");
 		p->node[i].out = f;
@@ -596,7 +602,7 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 	if ((f = realloc(p->scratch, n * p->max_in * sizeof(float))) == NULL)
 		return tl_errf(e, "out of memory");
 	p->scratch = f;
-	if ((f = realloc(p->pooled, n * p->node[0].dim * sizeof(float))) ==
+	if ((f = realloc(p->pooled, n * p->dim[0] * sizeof(float))) ==
 	    NULL)
 		return tl_errf(e, "out of memory");
 	p->pooled = f;
@@ -621,12 +627,12 @@ gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
 		row = p->scratch + r * nd->in;
 		at = 0;
 		if (w->base >= 0) {
-			d = p->node[w->base].dim;
+			d = p->dim[w->base];
 			memcpy(row, val[w->base] + r * d, d * sizeof(float));
 			at = d;
 		}
 		for (size_t j = 0; j < w->nstacked; j++) {
-			d = p->node[w->stacked[j]].dim;
+			d = p->dim[w->stacked[j]];
 			memcpy(row + at, val[w->stacked[j]] + r * d,
 			    d * sizeof(float));
 			at += d;
@@ -658,7 +664,7 @@ int
 tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
     const size_t *len, size_t n, float *out, struct tl_err *e)
 {
-	size_t d = p->node[0].dim;
+	size_t d = p->dim[0];
 
 	if (grow(p, n, e) == -1)
 		return -1;

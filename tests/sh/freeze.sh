@@ -127,6 +127,22 @@ tl-embed -m fit.tlm --pool sif --sif-a 0.01 "$ex/new-tweets.txt" |
 tl-predict -m sif-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "sif with a component" a b
 
+# A head that does not record its embedding (trained on a stream without
+# a header) takes the stage before it.
+tl-embed -m small.tlm --no-header --tsv sent.tsv | tl-train -q -o nh.tlm
+tl-stack --freeze -o nh-pipe.tlm small.tlm nh.tlm
+tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m nh.tlm >a
+tl-predict -m nh-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "a head without its embedding's digest" a b
+
+# tl-embed's input rules: a malformed JSON line stops the run with its
+# line number, or is skipped and counted with --skip-bad.
+{ head -n 2 "$ex/new-tweets.jsonl"; echo '{"id_str": "x", '; tail -n 1 "$ex/new-tweets.jsonl"; } >bad.jsonl
+fails "a malformed JSON line" 1 "bad.jsonl:3:" tl-predict -m nh-pipe.tlm --jsonl bad.jsonl
+tl-predict -m nh-pipe.tlm --jsonl --skip-bad --labels bad.jsonl >b 2>err
+[ "$(wc -l <b)" -eq 3 ] && grep -q "skipped 1 malformed line" err ||
+    no "--skip-bad: $(wc -l <b) records; $(cat err)"
+
 # Stages that do not fit, named; nothing written.
 fails "pooling of another dimension" 1 "mm: takes 32 values per record, but its inputs give 16 (small with mean pooling gives 16)" \
     tl-stack --freeze -o bad.tlm small.tlm mm.tlm
@@ -176,6 +192,12 @@ tamper t3.tlm 'd["stages"][0]["pool"]["kind"] = "median"'
 fails "an unknown pooling" 1 "pool" tl-predict -m t3.tlm "$ex/new-tweets.txt"
 tamper t4.tlm 'del d["stages"]'
 fails "no stages" 1 "stages" tl-predict -m t4.tlm "$ex/new-tweets.txt"
+tamper t5.tlm 'del d["stages"][1]["description"]'
+fails "a stage without its description" 1 "pipeline: stage 1: not a tl model" \
+    tl-predict -m t5.tlm "$ex/new-tweets.txt"
+tamper t6.tlm 'd["stages"][3]["description"]["input_dim"] = 7'
+fails "a stage whose description lies" 1 "pipeline: stage 3: " \
+    tl-predict -m t6.tlm "$ex/new-tweets.txt"
 
 [ $fail -eq 0 ] && echo "ok"
 exit $fail
