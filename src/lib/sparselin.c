@@ -540,23 +540,24 @@ out:
 	return rc;
 }
 
-/* Copy the F32 tensor NAME of shape [S0] or [S0, S1] (S1 0: rank 1) to a
- * new array at *OUT. */
+/* Copy the F32 tensor NAME of shape [S0] (NDIM 1) or [S0, S1] (NDIM 2)
+ * to a new array at *OUT. */
 static int
-load_f32(struct tl_model *m, const char *name, uint64_t s0, uint64_t s1,
-    float **out, struct tl_err *e)
+load_f32(struct tl_model *m, const char *name, int ndim, uint64_t s0,
+    uint64_t s1, float **out, struct tl_err *e)
 {
 	uint64_t shape[2];
-	const float *p = tl_model_f32(m, name, s1 ? 2 : 1, shape, e);
-	size_t n = (size_t)(s0 * (s1 ? s1 : 1));
+	const float *p = tl_model_f32(m, name, ndim, shape, e);
+	size_t n = (size_t)(s0 * (ndim == 2 ? s1 : 1));
 
 	if (p == NULL)
 		return -1;
-	if (shape[0] != s0 || (s1 && shape[1] != s1))
+	if (shape[0] != s0 || (ndim == 2 && shape[1] != s1))
 		return tl_errf(e, "tensor %s: wrong shape", name);
 	if ((*out = malloc((n ? n : 1) * sizeof(float))) == NULL)
 		return tl_errf(e, "out of memory");
-	memcpy(*out, p, n * sizeof(float));
+	if (n > 0)	/* an empty tensor may have no data pointer */
+		memcpy(*out, p, n * sizeof(float));
 	return 0;
 }
 
@@ -634,12 +635,12 @@ tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
 		return -1;
 	}
 	if (load_meta(m, s, e) < 0 || load_columns(m, s, e) < 0 ||
-	    load_f32(m, "weight", s->k, s->d, &w, e) < 0 ||
-	    load_f32(m, "bias", s->k, 0, &b, e) < 0 ||
-	    load_f32(m, "standardize.mean", s->d, 0, &mean, e) < 0 ||
-	    load_f32(m, "standardize.scale", s->d, 0, &scale, e) < 0 ||
-	    load_f32(m, "sparse.idf", s->m, 0, &s->idf, e) < 0 ||
-	    load_f32(m, "sparse.weight", s->k, s->m, &ws, e) < 0)
+	    load_f32(m, "weight", 2, s->k, s->d, &w, e) < 0 ||
+	    load_f32(m, "bias", 1, s->k, 0, &b, e) < 0 ||
+	    load_f32(m, "standardize.mean", 1, s->d, 0, &mean, e) < 0 ||
+	    load_f32(m, "standardize.scale", 1, s->d, 0, &scale, e) < 0 ||
+	    load_f32(m, "sparse.idf", 1, s->m, 0, &s->idf, e) < 0 ||
+	    load_f32(m, "sparse.weight", 2, s->k, s->m, &ws, e) < 0)
 		goto fail;
 	for (size_t j = 0; j < s->d; j++)
 		if (!(scale[j] > 0))

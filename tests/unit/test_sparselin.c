@@ -112,6 +112,21 @@ test_fit_save_load(void)
 	tl_sparselin_free(&s2);
 	tl_model_free(m);
 	free(buf);
+	/* no bucket in two rows: no columns, and still a model */
+	D6.idx = (const uint32_t[]){ 1, 2, 3, 4, 5, 6 };
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == 0 &&
+	    s.m == 0);
+	f = open_memstream(&buf, &len);
+	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
+	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
+	fclose(f);
+	json_decref(meta);
+	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL &&
+	    tl_sparselin_load(m, &s2, &e) == 0 && s2.m == 0);
+	tl_sparselin_free(&s);
+	tl_sparselin_free(&s2);
+	tl_model_free(m);
+	free(buf);
 	/* other kinds and options are refused */
 	o.kind = TL_LINEAR_LOGISTIC;
 	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == -1);
