@@ -359,6 +359,7 @@ struct tl_pipeline {
 	struct tl_pool	*pool;
 	struct tl_tokens tok;
 	char		 emb_digest[65];
+	char		 head_digest[65];	/* of the last stage */
 	size_t		 cap;		/* rows the buffers hold */
 	size_t		 max_in;	/* largest head input */
 	float		*scratch;	/* cap x max_in: a head's input */
@@ -501,6 +502,7 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 	json_t *in = json_object_get(js, "input");
 	json_t *st = json_object_get(in, "stacked"), *b = json_object_get(in,
 	    "base");
+	const char *d = json_string_value(json_object_get(js, "sha256"));
 	struct tl_model *sub;
 	size_t k;
 
@@ -517,6 +519,9 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 		if (stage_index(json_array_get(st, nd->wire.nstacked), i,
 		    &nd->wire.stacked[nd->wire.nstacked], e) == -1)
 			return -1;
+	if (d == NULL || strlen(d) != 64)
+		return tl_errf(e, "pipeline: stage %zu has no \"sha256\"", i);
+	memcpy(p->head_digest, d, 65);	/* the last one stays */
 	if ((sub = stage_model(m, i, json_object_get(js, "description"), e))
 	    == NULL)
 		return in_stage(e, i);
@@ -571,6 +576,12 @@ const struct tl_head *
 tl_pipeline_head(const struct tl_pipeline *p)
 {
 	return p->node[p->n - 1].head;
+}
+
+const char *
+tl_pipeline_head_digest(const struct tl_pipeline *p)
+{
+	return p->head_digest;
 }
 
 size_t

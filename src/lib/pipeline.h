@@ -59,6 +59,12 @@ struct tl_pipeline *tl_pipeline_load(struct tl_model *m, struct tl_err *e);
 /* Borrowed: the last head, which gives the outputs (names, kind). */
 const struct tl_head *tl_pipeline_head(const struct tl_pipeline *p);
 
+/* Borrowed: the hex SHA-256 of the last stage's own file.  The outputs
+ * of P are that model's, computed as the stages before it feed it; a
+ * stream of them names that model, not P, so that a model trained on
+ * them records a stage a pipeline can hold. */
+const char	*tl_pipeline_head_digest(const struct tl_pipeline *p);
+
 /* Components of a pooled vector: what tl_pipeline_apply takes. */
 size_t		 tl_pipeline_in_dim(const struct tl_pipeline *p);
 

@@ -102,7 +102,9 @@ load_model(struct predict *pr, const char *path)
 		pr->head = tl_pipeline_head(pr->pipe);
 	} else if ((pr->head = pr->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_model_digest_cached(m, path, &key, pr->digest) == NULL)
+	if (pr->pipe != NULL)	/* its outputs are its last model's */
+		memcpy(pr->digest, tl_pipeline_head_digest(pr->pipe), 65);
+	else if (tl_model_digest_cached(m, path, &key, pr->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
 	pr->stacked = json_incref(json_object_get(json_object_get(
 	    tl_model_meta(m), "input"), "stacked"));

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "embed.h"
 #include "clidocs.h"
 #include "docopts.h"
 #include "digestcache.h"
@@ -53,6 +54,13 @@ struct stack {
 	FILE		*f;		/* where the stream goes */
 	int		 binary, no_header, only;
 	int		 force;		/* heads of another embedding too */
+	/* Raw text in, an embedding first: it makes the records' own
+	 * components, as tl-embed would. */
+	struct tl_model	*src_model;
+	struct tl_embed	*src;
+	struct tl_pool	*pool;
+	struct tl_tokens tok;
+	char		 src_digest[65];
 };
 
 static void
@@ -65,7 +73,9 @@ usage(FILE *f)
 	    "[-m [NAME=]MODEL ...]\n"
 	    "                [-o FILE] [FILE ...]\n"
 	    "       tl-stack [--text | --tsv | --jsonl ...] [--binary] "
-	    "[--no-header]\n"
+	    "[--no-header] [--only]\n"
+	    "                [--pool KIND] [--normalize] [--sif-a A] "
+	    "[-m EMBEDDING]\n"
 	    "                -m [NAME=]PIPELINE ... [-o FILE] [FILE ...]\n"
 	    "       tl-stack --freeze [--normalize] [--pool KIND] [--sif-a A] "
 	    "-o FILE\n"
@@ -151,10 +161,38 @@ load_stage(struct stage *s)
 	if (tl_head_sparse(s->head) != 0)
 		tl_die("%s: a model of dense and sparse parts (tl-embed "
 		    "--lexical) cannot be stacked yet", path);
-	if (tl_model_digest_cached(m, path, &key, s->digest) == NULL)
+	if (s->pipe != NULL)	/* its outputs are its last model's */
+		memcpy(s->digest, tl_pipeline_head_digest(s->pipe), 65);
+	else if (tl_model_digest_cached(m, path, &key, s->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
 	if (s->pipe == NULL)	/* a pipeline keeps its model */
 		tl_model_free(m);
+}
+
+/* With raw text in, whether the model at PATH is an embedding: if so it
+ * is kept in ST, pooling with O, and 1 returned. */
+static int
+load_source(struct stack *st, const char *path, const struct tl_pool_opts *o)
+{
+	struct tl_filekey key;
+	struct tl_model *m;
+	struct tl_err e;
+
+	tl_filekey_get(path, &key);
+	if ((m = tl_model_load(path, &e)) == NULL)
+		tl_die_err(path, &e);
+	if (strcmp(tl_model_kind(m) ? tl_model_kind(m) : "", "embedding")) {
+		tl_model_free(m);
+		return 0;
+	}
+	if (tl_model_digest_cached(m, path, &key, st->src_digest) == NULL)
+		tl_die("%s: cannot compute its SHA-256", path);
+	st->src_model = m;
+	if ((st->src = tl_embed_from_model(m, &e)) == NULL ||
+	    tl_tokens_configure(&st->tok, tl_embed_tokenizer(st->src), &e) ==
+	    -1 || (st->pool = tl_pool_new(st->src, o, &e)) == NULL)
+		tl_die_err(path, &e);
+	return 1;
 }
 
 /* A new string "PREFIX:NAME". */
@@ -259,7 +297,7 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 	}
 	make_header(st, in);
 	st->out = malloc(sizeof(float) * BLOCK_ROWS * st->dim_out);
-	st->proba = malloc(sizeof(float) * BLOCK_ROWS * kmax);
+	st->proba = malloc(sizeof(float) * BLOCK_ROWS * (kmax ? kmax : 1));
 	if (st->out == NULL || st->proba == NULL)
 		tl_die("out of memory");
 	if ((st->w = tl_vecwriter_new(st->f, &st->hdr, st->binary,
@@ -317,14 +355,21 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 	put_rows(st, b->n, b->id, b->label);
 }
 
-/* Raw text in: every model is a pipeline, applied to the texts. */
+/* Raw text in: the embedding's vectors, unless dropped, then each
+ * pipeline's outputs. */
 static void
 on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 {
 	struct stack *st = ctx;
 	struct tl_err e;
-	size_t at = 0;
+	size_t at = st->dim_keep;
 
+	for (size_t r = 0; r < b->n && at > 0; r++) {
+		if (tl_tokenize(&st->tok, b->text[r], b->len[r]) == -1)
+			tl_die("%s:%llu: out of memory", name,
+			    (unsigned long long)b->line[r]);
+		tl_pool_doc(st->pool, &st->tok, st->out + r * st->dim_out);
+	}
 	for (size_t i = 0; i < st->nstage; i++) {
 		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
 		    b->n, st->proba, &e) == -1)
@@ -334,21 +379,26 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 	put_rows(st, b->n, b->id, b->label);
 }
 
-/* With raw text in, the output holds the pipelines' outputs only; the
- * header names no embedding, since the stream holds no vectors of one. */
+/* With raw text in, the records' own components are the vectors of the
+ * embedding given first, whose digest the header carries, or none. */
 static void
 start_text(struct stack *st)
 {
-	struct tl_vechdr none;
+	struct tl_vechdr in;
 
 	for (size_t i = 0; i < st->nstage; i++)
 		if (st->stage[i].pipe == NULL)
 			tl_usage_error("%s: not a pipeline; with raw text in "
 			    "(--text, --tsv, --jsonl) every model must be one "
-			    "(tl-stack --freeze)", st->stage[i].path);
-	tl_vechdr_init(&none);
-	st->only = 1;
-	start(st, NULL, &none);
+			    "(tl-stack --freeze), or an embedding given first",
+			    st->stage[i].path);
+	tl_vechdr_init(&in);
+	if (st->src != NULL) {
+		in.dim = tl_pool_dim(st->pool);
+		memcpy(in.model, st->src_digest, sizeof(in.model));
+	} else
+		st->only = 1;
+	start(st, NULL, &in);
 }
 
 static void
@@ -400,6 +450,7 @@ main(int argc, char *argv[])
 	struct tl_pool_opts pool = { 0 };
 	struct tl_docs_opts docs = { 0 };
 	int text = 0;
+	size_t first = 0;	/* 1: models[0] is the text's embedding */
 	size_t nmodels = 0;
 	struct tl_outfile out;
 	struct tl_err e;
@@ -473,16 +524,20 @@ main(int argc, char *argv[])
 		tl_stdout_close();
 		return TL_EXIT_OK;
 	}
-	if (pooled)
-		tl_usage_error("--pool, --normalize and --sif-a go with "
-		    "--freeze");
 	if (nmodels == 0)
 		tl_usage_error("no model: give at least one -m MODEL");
-	for (size_t k = 0; k < nmodels; k++)
-		st.stage[k].path = stack_parse_name(models[k], "-m ",
-		    st.stage[k].prefix);
-	for (size_t k = 0; k < nmodels; k++)
+	tl_tokens_init(&st.tok);
+	if (text && load_source(&st, stack_parse_name(models[0], "-m ",
+	    st.stage[0].prefix), &pool))
+		first = 1;
+	if (pooled && st.src == NULL)
+		tl_usage_error("--pool, --normalize and --sif-a go with "
+		    "--freeze, or with raw text in and an embedding first");
+	for (size_t k = first; k < nmodels; k++) {
+		st.stage[st.nstage].path = stack_parse_name(models[k], "-m ",
+		    st.stage[st.nstage].prefix);
 		load_stage(&st.stage[st.nstage++]);
+	}
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(output, &e);
 	st.f = out.f;
@@ -506,6 +561,10 @@ main(int argc, char *argv[])
 		tl_pipeline_free(st.stage[k].pipe);
 		tl_head_free(st.stage[k].own);
 	}
+	tl_pool_free(st.pool);
+	tl_embed_free(st.src);
+	tl_model_free(st.src_model);
+	tl_tokens_free(&st.tok);
 	free(st.out);
 	free(st.proba);
 	tl_stdout_close();

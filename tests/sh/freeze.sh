@@ -44,6 +44,8 @@ tl-stack --freeze -o dag-pipe.tlm "$M" sentiment.tlm dag.tlm
 tl-stack -m sentiment.tlm new.vec | tl-predict -m dag.tlm >a
 tl-predict -m dag-pipe.tlm --jsonl "$ex/new-tweets.jsonl" >b && body b
 same "DAG" a b
+# the header too: the outputs are named as the last model's
+cmp -s a b || no "DAG: the pipeline's stream header differs from the pipes'"
 tl-stack -m sentiment.tlm camp.vec | tl-predict -m dag.tlm --eval >a
 tl-predict -m dag-pipe.tlm --tsv --eval "$ex/campaign.tsv" >b
 cmp -s a b || no "DAG: --eval differs"
@@ -79,6 +81,16 @@ head -n 1 s | grep -q '"names":\["dag-pipe:skip","dag-pipe:target","c:skip","c:t
 tl-predict -m dag-pipe.tlm --jsonl "$ex/new-tweets.jsonl" | tail -n +2 | cut -f 3- >a
 tail -n +2 b | cut -f 3- | paste a - >a2
 tail -n +2 s | cut -f 3- | cmp -s - a2 || no "tl-stack on text differs from tl-predict"
+# An embedding given first makes the records' own components: the stream
+# of tl-embed | tl-stack -m sentiment.tlm, header included, and a model
+# trained on it freezes with the stages it names.
+tl-stack --freeze -o sent-pipe.tlm "$M" sentiment.tlm
+tl-stack --tsv -m "$M" -m sentiment=sent-pipe.tlm "$ex/campaign.tsv" >a
+tl-stack -m sentiment.tlm camp.vec | cmp -s - a ||
+    no "tl-stack --tsv -m EMBEDDING -m PIPELINE differs from the pipes"
+tl-train -q -o dag2.tlm a
+tl-stack --freeze -o dag2-pipe.tlm "$M" sentiment.tlm dag2.tlm ||
+    no "a model trained on a pipeline's outputs does not freeze"
 fails "tl-stack --text with a head" 2 "not a pipeline" \
     tl-stack --text -m sentiment.tlm "$ex/new-tweets.txt"
 
