@@ -341,15 +341,9 @@ rows_free(struct rows *r)
 void
 rows_digest(const struct rows *r, char out[65])
 {
-	static const char hexd[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *c;
-	int ok;
+	EVP_MD_CTX *c = sha256_start();
+	int ok = 1;
 
-	if ((c = EVP_MD_CTX_new()) == NULL)
-		tl_die("out of memory");
-	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 	for (size_t i = 0; ok && i < r->n; i++) {
 		const char *l = rows_label(r, i);
 
@@ -358,6 +352,27 @@ rows_digest(const struct rows *r, char out[65])
 		    EVP_DigestUpdate(c, r->x + i * r->dim,
 		    r->dim * sizeof(float));
 	}
+	sha256_finish(c, ok, out);
+}
+
+EVP_MD_CTX *
+sha256_start(void)
+{
+	EVP_MD_CTX *c;
+
+	if ((c = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(c, EVP_sha256(), NULL))
+		tl_die("cannot compute the SHA-256 of the training data");
+	return c;
+}
+
+void
+sha256_finish(EVP_MD_CTX *c, int ok, char out[65])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
 	if (!ok || !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32)
 		tl_die("cannot compute the SHA-256 of the training data");
 	EVP_MD_CTX_free(c);

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "cli.h"
 #include "cv.h"
 #include "sparselin.h"
@@ -181,16 +179,10 @@ cross_validate(const struct sparse_job *j, struct tl_linear_opts *lo,
 static void
 sparse_digest(const struct rows *r, char out[65])
 {
-	static const char hexd[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *c;
+	EVP_MD_CTX *c = sha256_start();
 	uint32_t cnt;
-	int ok;
+	int ok = 1;
 
-	if ((c = EVP_MD_CTX_new()) == NULL)
-		tl_die("out of memory");
-	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 	for (size_t i = 0; ok && i < r->n; i++) {
 		cnt = (uint32_t)(r->sp_off[i + 1] - r->sp_off[i]);
 		ok = EVP_DigestUpdate(c, &cnt, sizeof(cnt));
@@ -198,14 +190,7 @@ sparse_digest(const struct rows *r, char out[65])
 			ok = EVP_DigestUpdate(c, &r->sp_idx[j], 4) &&
 			    EVP_DigestUpdate(c, &r->sp_val[j], 4);
 	}
-	if (!ok || !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32)
-		tl_die("cannot compute the SHA-256 of the training data");
-	EVP_MD_CTX_free(c);
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hexd[md[i] >> 4];
-		out[2 * i + 1] = hexd[md[i] & 15];
-	}
-	out[64] = '\0';
+	sha256_finish(c, ok, out);
 }
 
 /* Write S, described, to OUT and commit it. */

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "io.h"
 #include "linear.h"
 #include "mlp.h"
@@ -69,6 +71,11 @@ double	*weights_read(const char *path, size_t n);
  * order read, its label and a NUL byte, then its dim values as
  * little-endian float32.  Dies when out of memory. */
 void	rows_digest(const struct rows *r, char out[65]);
+
+/* A new SHA-256 context, and the hex digest of one into OUT (freeing it;
+ * OK 0: an update failed); both die on errors. */
+EVP_MD_CTX *sha256_start(void);
+void	sha256_finish(EVP_MD_CTX *c, int ok, char out[65]);
 
 void	rows_free(struct rows *r);
 
