@@ -236,9 +236,10 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 		kept.nstacked = 0;
 	}
 	tl_vechdr_init(&st->hdr);
+	/* Nothing named (an embedding alone): no names, as tl-embed. */
 	if (tl_vechdr_copy(&st->hdr, &kept, &e) == -1 ||
-	    tl_vechdr_set_names(&st->hdr, st->dim_out,
-	    (const char *const *)names, &e) == -1)
+	    tl_vechdr_set_names(&st->hdr, st->dim_out, st->nstage == 0 &&
+	    in->names == NULL ? NULL : (const char *const *)names, &e) == -1)
 		tl_die_err(NULL, &e);
 	for (i = 0; i < st->nstage; i++)
 		if (tl_vechdr_add_stacked(&st->hdr, st->stage[i].digest,
@@ -392,6 +393,9 @@ start_text(struct stack *st)
 			    "(--text, --tsv, --jsonl) every model must be one "
 			    "(tl-stack --freeze), or an embedding given first",
 			    st->stage[i].path);
+	if (st->only && st->nstage == 0)
+		tl_usage_error("--only with no pipeline leaves nothing to "
+		    "write");
 	tl_vechdr_init(&in);
 	if (st->src != NULL) {
 		in.dim = tl_pool_dim(st->pool);

@@ -88,6 +88,10 @@ tl-stack --freeze -o sent-pipe.tlm "$M" sentiment.tlm
 tl-stack --tsv -m "$M" -m sentiment=sent-pipe.tlm "$ex/campaign.tsv" >a
 tl-stack -m sentiment.tlm camp.vec | cmp -s - a ||
     no "tl-stack --tsv -m EMBEDDING -m PIPELINE differs from the pipes"
+tl-stack --tsv -m "$M" "$ex/campaign.tsv" | cmp -s - camp.vec ||
+    no "tl-stack --tsv -m EMBEDDING differs from tl-embed --tsv"
+fails "--only and an embedding alone" 2 "nothing to write" \
+    tl-stack --tsv --only -m "$M" "$ex/campaign.tsv"
 tl-train -q -o dag2.tlm a
 tl-stack --freeze -o dag2-pipe.tlm "$M" sentiment.tlm dag2.tlm ||
     no "a model trained on a pipeline's outputs does not freeze"
