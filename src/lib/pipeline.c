@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "embed.h"
+#include "lexical.h"
 #include "pipeline.h"
 #include "tokenize.h"
 
@@ -159,6 +160,41 @@ wire_head(struct freeze *z, size_t i, struct tl_err *e)
 	    z->name, e);
 }
 
+/* The n-gram order of the sparse part a sparse head of description
+ * META was trained on: its "sparse"."ngrams", else 2, the only order
+ * tl-embed --lexical has written. */
+static int
+lexical_ngrams(json_t *meta)
+{
+	json_t *g = json_object_get(json_object_get(meta, "sparse"),
+	    "ngrams");
+
+	return json_is_integer(g) ? (int)json_integer_value(g) : 2;
+}
+
+/* A sparse head (tl-embed --lexical) must take the embedding's vectors
+ * alone, the stream its sparse part came with: the pipeline computes that
+ * part from the text next to the pooled vector, and no tool passes it on
+ * through a head's outputs. */
+static int
+check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
+{
+	int g = lexical_ngrams(tl_model_meta(z->s[i].model));
+
+	if (tl_head_sparse(z->head[i]) == 0)
+		return 0;
+	if (z->wire[i].base != 0 || z->wire[i].nstacked > 0)
+		return tl_errf(e, "%s: a model of dense and sparse parts "
+		    "(tl-embed --lexical) must take the embedding's vectors "
+		    "alone, not the outputs of other stages", z->name[i]);
+	if (g < 1 || g > TL_LEXICAL_MAX_NGRAM ||
+	    tl_head_sparse(z->head[i]) > (uint64_t)UINT32_MAX + 1)
+		return tl_errf(e, "%s: its sparse part's n-gram order or "
+		    "buckets are not ones tl-embed --lexical writes",
+		    z->name[i]);
+	return 0;
+}
+
 /* Every stage but the last must feed a later one. */
 static int
 check_used(const struct freeze *z, struct tl_err *e)
@@ -199,6 +235,14 @@ stage_json(const struct freeze *z, size_t i)
 	if (i == 0)
 		return json_object_set(o, "pool", z->pool) == 0 ? o :
 		    (json_decref(o), NULL);
+	if (tl_head_sparse(z->head[i]) != 0 && json_object_set_new(o,
+	    "lexical", json_pack("{s:I,s:i,s:s}", "buckets",
+	    (json_int_t)tl_head_sparse(z->head[i]), "ngrams",
+	    lexical_ngrams(tl_model_meta(z->s[i].model)), "hash",
+	    "xxh3-64")) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	if ((st = json_array()) == NULL || json_object_set_new(o, "input",
 	    json_pack("{s:o,s:o}", "base", z->wire[i].base < 0 ? json_null() :
 	    json_integer(z->wire[i].base), "stacked", st)) != 0) {
@@ -328,7 +372,7 @@ tl_pipeline_freeze(const struct tl_pipeline_stage *s, size_t n,
 			goto out;
 		}
 		z.dim[i] = tl_head_out_dim(z.head[i]);
-		if (wire_head(&z, i, e) == -1)
+		if (wire_head(&z, i, e) == -1 || check_sparse(&z, i, e) == -1)
 			goto out;
 	}
 	if (check_used(&z, e) == 0)
@@ -344,6 +388,7 @@ out:
 
 struct pnode {
 	struct tl_head	*head;		/* NULL for stage 0 */
+	int		 sparse;	/* takes the texts' lexical part */
 	struct wire	 wire;
 	size_t		 in;		/* input dimension */
 	float		*out;		/* cap x dim outputs of a block */
@@ -364,6 +409,11 @@ struct tl_pipeline {
 	size_t		 max_in;	/* largest head input */
 	float		*scratch;	/* cap x max_in: a head's input */
 	float		*pooled;	/* cap x in_dim: texts' vectors */
+	struct tl_lexical lex;		/* buckets 0: no sparse head */
+	size_t		*sp_off;	/* cap + 1: the texts' lexical parts */
+	uint32_t	*sp_idx;	/* (CSR, as in a tl_vecblock) */
+	float		*sp_val;
+	size_t		 sp_cap;	/* pairs sp_idx and sp_val hold */
 };
 
 /* Stage I of M as a model of its own: the tensors "stageI.*" without the
@@ -494,6 +544,38 @@ stage_index(json_t *js, size_t i, size_t *out, struct tl_err *e)
 	return 0;
 }
 
+/* Stage I's sparse head: its part computed as its "lexical" says, which
+ * must agree with the head and with any other sparse stage; and it must
+ * take the embedding's vectors alone (check_sparse). */
+static int
+load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
+{
+	json_t *lx = json_object_get(js, "lexical");
+	json_int_t b = json_integer_value(json_object_get(lx, "buckets"));
+	json_int_t g = json_integer_value(json_object_get(lx, "ngrams"));
+	const char *h = json_string_value(json_object_get(lx, "hash"));
+	struct pnode *nd = &p->node[i];
+
+	if (nd->wire.base != 0 || nd->wire.nstacked > 0)
+		return tl_errf(e, "pipeline: stage %zu: a model of dense and "
+		    "sparse parts must take the embedding's vectors alone", i);
+	if ((uint64_t)b != tl_head_sparse(nd->head) || h == NULL ||
+	    strcmp(h, "xxh3-64") != 0)
+		return tl_errf(e, "pipeline: stage %zu: no \"lexical\" "
+		    "settings (buckets, ngrams, hash \"xxh3-64\") that fit "
+		    "its sparse part of %llu buckets", i,
+		    (unsigned long long)tl_head_sparse(nd->head));
+	if (p->lex.buckets != 0 && (p->lex.buckets != (uint64_t)b ||
+	    p->lex.ngrams != g))
+		return tl_errf(e, "pipeline: stage %zu: lexical settings "
+		    "differ from an earlier stage's", i);
+	if (p->lex.buckets == 0 && tl_lexical_init(&p->lex, (uint64_t)b,
+	    (int)g, e) == -1)
+		return in_stage(e, i);
+	nd->sparse = 1;
+	return 0;
+}
+
 static int
 load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
     const char *const *name, struct tl_err *e)
@@ -531,6 +613,8 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 		return in_stage(e, i);
 	nd->in = tl_head_in_dim(nd->head);
 	p->dim[i] = tl_head_out_dim(nd->head);
+	if (tl_head_sparse(nd->head) != 0 && load_lexical(p, i, js, e) == -1)
+		return -1;
 	if (nd->in > p->max_in)
 		p->max_in = nd->in;
 	return check_wiring(&nd->wire, i, nd->in, p->dim, name, e);
@@ -601,6 +685,7 @@ static int
 grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 {
 	float *f;
+	size_t *o;
 
 	if (n <= p->cap)
 		return 0;
@@ -617,6 +702,11 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 	    NULL)
 		return tl_errf(e, "out of memory");
 	p->pooled = f;
+	if (p->lex.buckets != 0 && (o = realloc(p->sp_off, (n + 1) *
+	    sizeof(size_t))) == NULL)
+		return tl_errf(e, "out of memory");
+	if (p->lex.buckets != 0)
+		p->sp_off = o;
 	p->cap = n;
 	return 0;
 }
@@ -652,8 +742,10 @@ gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
 	return p->scratch;
 }
 
-int
-tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
+/* The heads on N pooled vectors X, the sparse heads also on the texts'
+ * lexical parts in p->sp_* when SPARSE (else none). */
+static int
+apply_heads(struct tl_pipeline *p, const float *x, size_t n, int sparse,
     float *out, struct tl_err *e)
 {
 	const float *val[MAXS];
@@ -664,10 +756,60 @@ tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
 	for (size_t i = 1; i < p->n; i++) {
 		struct pnode *nd = &p->node[i];
 		float *o = i + 1 < p->n ? nd->out : out;
+		struct tl_vecblock b = { 0 };
 
-		tl_head_apply(nd->head, gather(p, nd, val, n), n, o);
+		b.n = n;
+		b.dim = nd->in;
+		b.x = (float *)gather(p, nd, val, n);
+		if (nd->sparse && sparse) {
+			b.sparse = p->lex.buckets;
+			b.sp_off = p->sp_off;
+			b.sp_idx = p->sp_idx;
+			b.sp_val = p->sp_val;
+		}
+		tl_head_apply_block(nd->head, &b, o);
 		val[i] = o;
 	}
+	return 0;
+}
+
+int
+tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
+    float *out, struct tl_err *e)
+{
+	if (p->lex.buckets != 0)
+		return tl_errf(e, "the pipeline has a model of dense and sparse "
+		    "parts (tl-embed --lexical): it takes raw text, not "
+		    "vectors");
+	return apply_heads(p, x, n, 0, out, e);
+}
+
+/* Append the lexical part of the tokens in p->tok as text R's. */
+static int
+add_lexical(struct tl_pipeline *p, size_t r, struct tl_err *e)
+{
+	size_t at = p->sp_off[r], need;
+	void *q;
+
+	if (tl_lexical_doc(&p->lex, &p->tok, e) == -1)
+		return -1;
+	need = at + p->lex.nnz;
+	if (need > p->sp_cap) {
+		size_t cap = p->sp_cap ? p->sp_cap : 1024;
+
+		while (cap < need)
+			cap *= 2;
+		if ((q = realloc(p->sp_idx, cap * sizeof(uint32_t))) == NULL)
+			return tl_errf(e, "out of memory");
+		p->sp_idx = q;
+		if ((q = realloc(p->sp_val, cap * sizeof(float))) == NULL)
+			return tl_errf(e, "out of memory");
+		p->sp_val = q;
+		p->sp_cap = cap;
+	}
+	memcpy(p->sp_idx + at, p->lex.idx, p->lex.nnz * sizeof(uint32_t));
+	memcpy(p->sp_val + at, p->lex.val, p->lex.nnz * sizeof(float));
+	p->sp_off[r + 1] = need;
 	return 0;
 }
 
@@ -679,12 +821,16 @@ tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
 
 	if (grow(p, n, e) == -1)
 		return -1;
+	if (p->lex.buckets != 0)
+		p->sp_off[0] = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (tl_tokenize(&p->tok, text[i], len[i]) == -1)
 			return tl_errf(e, "out of memory");
 		tl_pool_doc(p->pool, &p->tok, p->pooled + i * d);
+		if (p->lex.buckets != 0 && add_lexical(p, i, e) == -1)
+			return -1;
 	}
-	return tl_pipeline_apply(p, p->pooled, n, out, e);
+	return apply_heads(p, p->pooled, n, 1, out, e);
 }
 
 void
@@ -703,5 +849,9 @@ tl_pipeline_free(struct tl_pipeline *p)
 	tl_tokens_free(&p->tok);
 	free(p->scratch);
 	free(p->pooled);
+	tl_lexical_free(&p->lex);
+	free(p->sp_off);
+	free(p->sp_idx);
+	free(p->sp_val);
 	free(p);
 }

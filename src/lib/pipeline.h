@@ -73,15 +73,18 @@ size_t		 tl_pipeline_in_dim(const struct tl_pipeline *p);
 const char	*tl_pipeline_embedding(const struct tl_pipeline *p);
 
 /* Apply P to N raw texts, TEXT[i] of LEN[i] bytes: tokenize and pool
- * each, then tl_pipeline_apply, writing n x out_dim outputs to OUT.  0,
- * or -1 with E filled in when out of memory. */
+ * each (and hash its word n-grams for sparse heads, as tl-embed
+ * --lexical does), then apply the heads as tl_pipeline_apply, writing
+ * n x out_dim outputs to OUT.  0, or -1 with E filled in when out of
+ * memory. */
 int		 tl_pipeline_apply_texts(struct tl_pipeline *p,
 		    char *const *text, const size_t *len, size_t n,
 		    float *out, struct tl_err *e);
 
 /* Apply the heads to N pooled vectors X (n x in_dim floats), writing the
  * last head's n x out_dim outputs to OUT.  0, or -1 with E filled in
- * when out of memory. */
+ * when out of memory or when P holds a head of dense and sparse parts
+ * (kind "sparse-softmax"), whose sparse part only the texts give. */
 int		 tl_pipeline_apply(struct tl_pipeline *p, const float *x,
 		    size_t n, float *out, struct tl_err *e);
 

@@ -143,6 +143,25 @@ tl-embed -m fit.tlm --pool sif --sif-a 0.01 "$ex/new-tweets.txt" |
 tl-predict -m sif-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "sif with a component" a b
 
+# A head of dense and sparse parts (tl-embed --lexical): the pipeline
+# computes the hashed n-grams from the text next to the pooled vector.
+tl-embed -m small.tlm --lexical --tsv sent.tsv | tl-train -q -o lex.tlm
+tl-stack --freeze -o lex-pipe.tlm small.tlm lex.tlm
+tl-embed -m small.tlm --lexical "$ex/new-tweets.txt" | tl-predict -m lex.tlm >a
+tl-predict -m lex-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "a sparse head" a b
+tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m lex.tlm >a 2>/dev/null &&
+    tail -n +2 a | cmp -s - b.body && no "a sparse head: its sparse part changes nothing"
+tl-info lex-pipe.tlm | grep -q '"hash": "xxh3-64"' || no "the lexical settings are not recorded"
+fails "a sparse pipeline on vectors" 1 "sparse" tl-stack -m lex-pipe.tlm n.vec
+# A sparse head on a head's outputs: its sparse part could not reach it.
+tl-embed -m small.tlm --lexical --tsv sent.tsv | tail -n +2 | cut -f 19- >lex.part
+tl-embed -m small.tlm --tsv sent.tsv | tl-predict -m s1.tlm >s1.vec
+{ head -n 1 s1.vec | sed 's/}$/,"sparse":1048576}/'
+  tail -n +2 s1.vec | paste - lex.part; } | tl-train -q -o lex-on-s1.tlm
+fails "a sparse head after another head" 1 "lex-on-s1: a model of dense and sparse parts" \
+    tl-stack --freeze -o bad.tlm small.tlm s1.tlm lex-on-s1.tlm
+
 # A head that does not record its embedding (trained on a stream without
 # a header) takes the stage before it.
 tl-embed -m small.tlm --no-header --tsv sent.tsv | tl-train -q -o nh.tlm
@@ -184,7 +203,7 @@ head -c $((size - 100)) nest.tlm >trunc.tlm
 fails "a truncated pipeline" 1 "trunc.tlm" tl-predict -m trunc.tlm "$ex/new-tweets.txt"
 # rewrite the description (same length, spaces pad the header)
 tamper() { # out, python expression on the description d
-	/usr/bin/python3 - nest.tlm "$1" "$2" <<'EOF'
+	/usr/bin/python3 - "${src:-nest.tlm}" "$1" "$2" <<'EOF'
 import json, struct, sys
 src, dst, expr = sys.argv[1:]
 b = open(src, "rb").read()
@@ -214,6 +233,12 @@ fails "a stage without its description" 1 "pipeline: stage 1: not a tl model" \
 tamper t6.tlm 'd["stages"][3]["description"]["input_dim"] = 7'
 fails "a stage whose description lies" 1 "pipeline: stage 3: " \
     tl-predict -m t6.tlm "$ex/new-tweets.txt"
+src=lex-pipe.tlm tamper t7.tlm 'd["stages"][1]["lexical"]["buckets"] = 7'
+fails "a sparse stage with other lexical settings" 1 "stage 1: no \"lexical\" settings" \
+    tl-predict -m t7.tlm "$ex/new-tweets.txt"
+src=lex-pipe.tlm tamper t8.tlm 'del d["stages"][1]["lexical"]'
+fails "a sparse stage without lexical settings" 1 "stage 1: no \"lexical\"" \
+    tl-predict -m t8.tlm "$ex/new-tweets.txt"
 
 [ $fail -eq 0 ] && echo "ok"
 exit $fail
