@@ -23,6 +23,7 @@
 #include "io.h"
 #include "lexical.h"
 #include "par.h"
+#include "pipeline.h"
 #include "pool.h"
 #include "tokenize.h"
 #include "tool.h"
@@ -631,6 +632,10 @@ main(int argc, char **argv)
 	tl_vechdr_init(&h);
 	h.dim = tl_pool_dim(r.wk[0].pool);
 	h.sparse = o.lexical ? TL_LEXICAL_BUCKETS : 0;
+	/* what tl-train records and tl-stack --freeze checks */
+	if (tl_pipeline_pool_desc(r.wk[0].pool, &o.pool, h.pool,
+	    sizeof(h.pool)) == -1)
+		tl_die("out of memory");
 	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
 	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",

@@ -10,6 +10,7 @@
  * their F32 vectors borrows them from the pipeline's mapping instead
  * (borrow_embedding), as tl-embed maps its model.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,36 @@ find_stage(const struct freeze *z, size_t i, const char *digest)
 	return -1;
 }
 
+/* The description of pooling P made with O (new reference), or NULL. */
+static json_t *
+pool_json(const struct tl_pool *p, const struct tl_pool_opts *o)
+{
+	json_t *js = json_pack("{s:s,s:b}", "kind", tl_pool_kind_name(o->kind),
+	    "normalize", o->normalize);
+
+	if (js != NULL && o->kind == TL_POOL_SIF && json_object_set_new(js,
+	    "sif_a", json_real(tl_pool_sif_a(p))) != 0) {
+		json_decref(js);
+		return NULL;
+	}
+	return js;
+}
+
+int
+tl_pipeline_pool_desc(const struct tl_pool *p, const struct tl_pool_opts *o,
+    char *buf, size_t n)
+{
+	json_t *js = pool_json(p, o);
+	char *s = js != NULL ? json_dumps(js, JSON_COMPACT) : NULL;
+	int rc = s != NULL && strlen(s) < n ? 0 : -1;
+
+	if (rc == 0)
+		strcpy(buf, s);
+	free(s);
+	json_decref(js);
+	return rc;
+}
+
 /* Stage 0: an embedding that pools with POOL. */
 static int
 freeze_embedding(struct freeze *z, const struct tl_pool_opts *pool,
@@ -94,7 +125,6 @@ freeze_embedding(struct freeze *z, const struct tl_pool_opts *pool,
 	struct tl_pool_opts o = *pool;
 	struct tl_embed *emb;
 	struct tl_pool *p;
-	int sif = pool->kind == TL_POOL_SIF;
 
 	o.counts = NULL;
 	if ((emb = tl_embed_from_model(z->s[0].model, e)) == NULL) {
@@ -109,13 +139,7 @@ freeze_embedding(struct freeze *z, const struct tl_pool_opts *pool,
 		return -1;
 	}
 	z->dim[0] = tl_pool_dim(p);
-	z->pool = json_pack("{s:s,s:b}", "kind", tl_pool_kind_name(o.kind),
-	    "normalize", o.normalize);
-	if (z->pool != NULL && sif && json_object_set_new(z->pool, "sif_a",
-	    json_real(tl_pool_sif_a(p))) != 0) {
-		json_decref(z->pool);
-		z->pool = NULL;
-	}
+	z->pool = pool_json(p, &o);
 	tl_pool_free(p);
 	tl_embed_free(emb);
 	return z->pool == NULL ? tl_errf(e, "out of memory") : 0;
@@ -193,6 +217,49 @@ check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
 		    "buckets are not ones tl-embed --lexical writes",
 		    z->name[i]);
 	return 0;
+}
+
+/* Whether the poolings described by A and B are the same. */
+static int
+same_pool(json_t *a, json_t *b)
+{
+	const char *ka = json_string_value(json_object_get(a, "kind"));
+	const char *kb = json_string_value(json_object_get(b, "kind"));
+	json_t *sa = json_object_get(a, "sif_a"), *sb = json_object_get(b,
+	    "sif_a");
+
+	if (ka == NULL || kb == NULL || strcmp(ka, kb) != 0 ||
+	    json_is_true(json_object_get(a, "normalize")) !=
+	    json_is_true(json_object_get(b, "normalize")))
+		return 0;
+	if (sa == NULL || sb == NULL)
+		return sa == sb;
+	return fabs(json_number_value(sa) - json_number_value(sb)) <=
+	    1e-9 * fabs(json_number_value(sb));
+}
+
+/* A head trained on the embedding's vectors that recorded their pooling
+ * (input.pool, from the stream's header) must get that pooling; heads
+ * that did not record it are trusted, as the dimension is checked. */
+static int
+check_pool(const struct freeze *z, size_t i, struct tl_err *e)
+{
+	json_t *rec = json_object_get(json_object_get(tl_model_meta(
+	    z->s[i].model), "input"), "pool");
+	const char *want = tl_head_input_model(z->head[i]);
+	char *a, *b;
+
+	if (rec == NULL || (want[0] != '\0' && strcmp(want,
+	    z->s[0].digest) != 0) || same_pool(rec, z->pool))
+		return 0;
+	a = json_dumps(rec, JSON_COMPACT);
+	b = json_dumps(z->pool, JSON_COMPACT);
+	tl_errf(e, "%s: was trained on vectors pooled as %s, but the "
+	    "pipeline would pool them as %s (--pool, --normalize, --sif-a)",
+	    z->name[i], a ? a : "?", b ? b : "?");
+	free(a);
+	free(b);
+	return -1;
 }
 
 /* Every stage but the last must feed a later one. */
@@ -372,7 +439,8 @@ tl_pipeline_freeze(const struct tl_pipeline_stage *s, size_t n,
 			goto out;
 		}
 		z.dim[i] = tl_head_out_dim(z.head[i]);
-		if (wire_head(&z, i, e) == -1 || check_sparse(&z, i, e) == -1)
+		if (check_pool(&z, i, e) == -1 || wire_head(&z, i, e) == -1 ||
+		    check_sparse(&z, i, e) == -1)
 			goto out;
 	}
 	if (check_used(&z, e) == 0)

@@ -48,6 +48,13 @@ int		 tl_pipeline_freeze(const struct tl_pipeline_stage *s,
 		    const char *tool, FILE *f, char digest[65],
 		    struct tl_err *e);
 
+/* The pooling P, made with O, described as vector stream headers and
+ * pipelines record it: {"kind", "normalize"} and "sif_a" for sif, as
+ * compact JSON into BUF of N bytes.  0, or -1 when out of memory or N is
+ * too small. */
+int		 tl_pipeline_pool_desc(const struct tl_pool *p,
+		    const struct tl_pool_opts *o, char *buf, size_t n);
+
 struct tl_pipeline;
 
 /* The pipeline in model M, every stage checked again.  On success the

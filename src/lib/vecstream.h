@@ -25,6 +25,9 @@
 
 #include "err.h"
 
+/* Room for the header's "pool" object as compact JSON. */
+#define TL_VECHDR_POOL 160
+
 /* Metadata of a stream. */
 struct tl_vechdr {
 	size_t	  dim;		/* components per record; 0: not known yet */
@@ -34,6 +37,9 @@ struct tl_vechdr {
 	size_t	  nstacked;
 	uint64_t  sparse;	/* indices of the sparse part are < sparse
 				   (hash buckets); 0: a dense stream */
+	char	  pool[TL_VECHDR_POOL];	/* the header's "pool", the
+				   pooling of the embedding's vectors, as
+				   compact JSON, or "" */
 };
 
 /* Empty header (dim 0, no names). */

@@ -59,6 +59,7 @@ struct stack {
 	struct tl_model	*src_model;
 	struct tl_embed	*src;
 	struct tl_pool	*pool;
+	struct tl_pool_opts pool_opts;	/* what made pool */
 	struct tl_tokens tok;
 	char		 src_digest[65];
 };
@@ -188,6 +189,7 @@ load_source(struct stack *st, const char *path, const struct tl_pool_opts *o)
 	if (tl_model_digest_cached(m, path, &key, st->src_digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
 	st->src_model = m;
+	st->pool_opts = *o;
 	if ((st->src = tl_embed_from_model(m, &e)) == NULL ||
 	    tl_tokens_configure(&st->tok, tl_embed_tokenizer(st->src), &e) ==
 	    -1 || (st->pool = tl_pool_new(st->src, o, &e)) == NULL)
@@ -400,6 +402,9 @@ start_text(struct stack *st)
 	if (st->src != NULL) {
 		in.dim = tl_pool_dim(st->pool);
 		memcpy(in.model, st->src_digest, sizeof(in.model));
+		if (tl_pipeline_pool_desc(st->pool, &st->pool_opts, in.pool,
+		    sizeof(in.pool)) == -1)
+			tl_die("out of memory");
 	} else
 		st->only = 1;
 	start(st, NULL, &in);

@@ -472,6 +472,7 @@ save(const struct opts *op, const struct tl_linear *lin,
 	meta = tl_linear_meta(lin, &op->lo, rep, r->hdr.model, r->hdr.stacked,
 	    r->hdr.nstacked);
 	rows_digest(r, data);
+	rows_record_pool(r, meta);
 	/* what the model was trained on, for tl-info --tree and --verify */
 	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
 	    "cross_validation", cv) != 0) ||

@@ -34,6 +34,7 @@ train_mlp(const struct tl_mlp_opts *o, const struct rows *r,
 		tl_die("out of memory");
 	/* what the model was trained on, as the linear models record it */
 	rows_digest(r, data);
+	rows_record_pool(r, meta);
 	if (json_object_set_new(json_object_get(meta, "training"),
 	    "data_sha256", json_string(data)) != 0)
 		tl_die("out of memory");

@@ -154,6 +154,12 @@ rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 		tl_die("%s: stacked models differ from earlier input's", name);
 	if (h->model[0] != '\0')
 		memcpy(r->hdr.model, h->model, sizeof(r->hdr.model));
+	if (h->pool[0] != '\0' && r->hdr.pool[0] != '\0' &&
+	    strcmp(h->pool, r->hdr.pool) != 0)
+		tl_die("%s: vectors pooled as %s, but earlier input as %s",
+		    name, h->pool, r->hdr.pool);
+	if (h->pool[0] != '\0')
+		memcpy(r->hdr.pool, h->pool, sizeof(r->hdr.pool));
 	if (h->nstacked > 0 && r->hdr.nstacked == 0)
 		for (size_t i = 0; i < h->nstacked; i++)
 			if (tl_vechdr_add_stacked(&r->hdr, h->stacked[i],
@@ -353,6 +359,17 @@ rows_digest(const struct rows *r, char out[65])
 		    r->dim * sizeof(float));
 	}
 	sha256_finish(c, ok, out);
+}
+
+void
+rows_record_pool(const struct rows *r, json_t *meta)
+{
+	json_t *in = json_object_get(meta, "input");
+
+	if (r->hdr.pool[0] != '\0' && (!json_is_object(in) ||
+	    json_object_set_new(in, "pool", json_loads(r->hdr.pool, 0, NULL))
+	    != 0))
+		tl_die("out of memory");
 }
 
 EVP_MD_CTX *

@@ -207,6 +207,7 @@ save(const struct sparse_job *j, const struct tl_sparselin *s,
 	    r->hdr.nstacked);
 	rows_digest(r, data);
 	sparse_digest(r, sparse);
+	rows_record_pool(r, meta);
 	tr = json_object_get(meta, "training");
 	if (meta == NULL || (cv != NULL && json_object_set_new(meta,
 	    "cross_validation", cv) != 0) || json_object_set_new(tr,

@@ -179,8 +179,25 @@ tl-predict -m nh-pipe.tlm --jsonl --skip-bad --labels bad.jsonl >b 2>err
     no "--skip-bad: $(wc -l <b) records; $(cat err)"
 
 # Stages that do not fit, named; nothing written.
-fails "pooling of another dimension" 1 "mm: takes 32 values per record, but its inputs give 16 (small with mean pooling gives 16)" \
-    tl-stack --freeze -o bad.tlm small.tlm mm.tlm
+# The pooling a head was trained on is in its stream's header and its
+# description, and checked; a head without it (a stream without header)
+# is trusted, and only the dimension checked.
+tl-embed -m small.tlm --pool meanmax --normalize </dev/null | head -n 1 |
+    grep -q '"pool":{"kind":"meanmax","normalize":true}' ||
+    no "tl-embed's header lacks the pooling"
+tl-info mm.tlm | grep -A 3 '"pool"' | grep -q '"kind": "meanmax"' ||
+    no "tl-train does not record the pooling"
+tl-stack -m s1.tlm c.vec | head -n 1 | grep -q '"pool":{"kind":"mean"' ||
+    no "tl-stack drops the pooling from the header"
+tl-stack --tsv -m small.tlm --pool max sent.tsv | tl-train -q -o mx.tlm
+tl-info mx.tlm | grep -A 3 '"pool"' | grep -q '"kind": "max"' ||
+    no "tl-stack on text does not record its pooling"
+fails "pooling of another kind" 1 "mm: was trained on vectors pooled as {\"kind\":\"meanmax\",\"normalize\":true}, but the pipeline would pool them as {\"kind\":\"meanmax\",\"normalize\":false}" \
+    tl-stack --freeze --pool meanmax -o bad.tlm small.tlm mm.tlm
+fails "another sif a" 1 "sif: was trained on vectors pooled as" \
+    tl-stack --freeze --pool sif -o bad.tlm fit.tlm sif.tlm
+fails "pooling of another dimension, not recorded" 1 "nh: takes 16 values per record, but its inputs give 32 (small with meanmax pooling gives 32)" \
+    tl-stack --freeze --pool meanmax -o bad.tlm small.tlm nh.tlm
 fails "another embedding" 1 "s1: was trained on the outputs of model" \
     tl-stack --freeze -o bad.tlm "$M" s1.tlm
 fails "stages out of order" 1 "dag: was trained with the outputs of model" \
