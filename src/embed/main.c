@@ -636,6 +636,9 @@ main(int argc, char **argv)
 	if (tl_pipeline_pool_desc(r.wk[0].pool, &o.pool, h.pool,
 	    sizeof(h.pool)) == -1)
 		tl_die("out of memory");
+	if (o.lexical)	/* how the sparse part was made, likewise */
+		snprintf(h.lexical, sizeof(h.lexical), "{\"ngrams\":%d,"
+		    "\"hash\":\"xxh3-64\"}", r.wk[0].lex.ngrams);
 	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
 	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",

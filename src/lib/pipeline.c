@@ -185,14 +185,18 @@ wire_head(struct freeze *z, size_t i, struct tl_err *e)
 }
 
 /* The n-gram order of the sparse part a sparse head of description
- * META was trained on: its "sparse"."ngrams", else 2, the only order
- * tl-embed --lexical has written. */
+ * META was trained on: its "input"."lexical"."ngrams" (from the stream's
+ * header), else 2, the only order tl-embed --lexical has written; 0 when
+ * that part was hashed otherwise than a pipeline hashes. */
 static int
 lexical_ngrams(json_t *meta)
 {
-	json_t *g = json_object_get(json_object_get(meta, "sparse"),
-	    "ngrams");
+	json_t *lx = json_object_get(json_object_get(meta, "input"),
+	    "lexical"), *g = json_object_get(lx, "ngrams");
+	const char *h = json_string_value(json_object_get(lx, "hash"));
 
+	if (lx != NULL && (h == NULL || strcmp(h, "xxh3-64") != 0))
+		return 0;
 	return json_is_integer(g) ? (int)json_integer_value(g) : 2;
 }
 
@@ -214,8 +218,8 @@ check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
 	if (g < 1 || g > TL_LEXICAL_MAX_NGRAM ||
 	    tl_head_sparse(z->head[i]) > (uint64_t)UINT32_MAX + 1)
 		return tl_errf(e, "%s: its sparse part's n-gram order or "
-		    "buckets are not ones tl-embed --lexical writes",
-		    z->name[i]);
+		    "buckets or hashing are not ones tl-embed --lexical "
+		    "writes", z->name[i]);
 	return 0;
 }
 
@@ -846,9 +850,9 @@ tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
     float *out, struct tl_err *e)
 {
 	if (p->lex.buckets != 0)
-		return tl_errf(e, "the pipeline has a model of dense and sparse "
-		    "parts (tl-embed --lexical): it takes raw text, not "
-		    "vectors");
+		return tl_errf(e, "the pipeline has a model of dense and "
+		    "sparse parts (tl-embed --lexical): it takes raw text, "
+		    "not vectors");
 	return apply_heads(p, x, n, 0, out, e);
 }
 

@@ -126,6 +126,8 @@ tl_vechdr_copy(struct tl_vechdr *dst, const struct tl_vechdr *src,
 	c.model[sizeof(c.model) - 1] = '\0';
 	memcpy(c.pool, src->pool, sizeof(c.pool));
 	c.pool[sizeof(c.pool) - 1] = '\0';
+	memcpy(c.lexical, src->lexical, sizeof(c.lexical));
+	c.lexical[sizeof(c.lexical) - 1] = '\0';
 	if ((src->names != NULL && (c.names = copy_strings(
 	    (const char *const *)src->names, src->dim)) == NULL) ||
 	    (src->nstacked > 0 && (c.stacked = copy_strings(
@@ -198,6 +200,12 @@ hdr_to_json(const struct tl_vechdr *h, struct tl_err *e)
 		return tl_errf(e, "header: \"pool\" is not a JSON object"),
 		    NULL;
 	}
+	if (h->lexical[0] != '\0' && json_object_set_new(o, "lexical",
+	    json_loads(h->lexical, 0, NULL)) != 0) {
+		json_decref(o);
+		return tl_errf(e, "header: \"lexical\" is not a JSON object"),
+		    NULL;
+	}
 	return o;
 nomem:
 	json_decref(o);
@@ -233,22 +241,23 @@ json_strings(json_t *a, const char *key, size_t n, char ***out,
 
 /* Fill H (empty) from the object O; see man/tl-formats.5 for the keys.
  * Unknown keys are ignored.  0, or -1 with E filled in (no position). */
-/* The header's "pool" V into h->pool, as compact JSON.  0 or -1. */
+/* The header's object V under KEY into BUF (TL_VECHDR_POOL bytes), as
+ * compact JSON.  0 or -1. */
 static int
-hdr_pool(json_t *v, struct tl_vechdr *h, struct tl_err *e)
+hdr_object(json_t *v, const char *key, char *buf, struct tl_err *e)
 {
 	char *s;
 	int rc = 0;
 
 	if (!json_is_object(v))
-		return tl_errf(e, "header: \"pool\" must be an object");
+		return tl_errf(e, "header: \"%s\" must be an object", key);
 	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
 		return tl_errf(e, "out of memory");
-	if (strlen(s) >= sizeof(h->pool))
-		rc = tl_errf(e, "header: \"pool\" is longer than %d bytes",
-		    TL_VECHDR_POOL - 1);
+	if (strlen(s) >= TL_VECHDR_POOL)
+		rc = tl_errf(e, "header: \"%s\" is longer than %d bytes",
+		    key, TL_VECHDR_POOL - 1);
 	else
-		strcpy(h->pool, s);
+		strcpy(buf, s);
 	free(s);
 	return rc;
 }
@@ -300,7 +309,11 @@ hdr_from_object(json_t *o, struct tl_vechdr *h, struct tl_err *e)
 			    "SHA-256");
 		strcpy(h->model, json_string_value(v));
 	}
-	if ((v = json_object_get(o, "pool")) != NULL && hdr_pool(v, h, e) < 0)
+	if ((v = json_object_get(o, "pool")) != NULL &&
+	    hdr_object(v, "pool", h->pool, e) < 0)
+		return -1;
+	if ((v = json_object_get(o, "lexical")) != NULL &&
+	    hdr_object(v, "lexical", h->lexical, e) < 0)
 		return -1;
 	if ((v = json_object_get(o, "stacked")) != NULL) {
 		size_t i;

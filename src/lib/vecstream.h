@@ -25,7 +25,7 @@
 
 #include "err.h"
 
-/* Room for the header's "pool" object as compact JSON. */
+/* Room for the header's "pool" or "lexical" object as compact JSON. */
 #define TL_VECHDR_POOL 160
 
 /* Metadata of a stream. */
@@ -40,6 +40,8 @@ struct tl_vechdr {
 	char	  pool[TL_VECHDR_POOL];	/* the header's "pool", the
 				   pooling of the embedding's vectors, as
 				   compact JSON, or "" */
+	char	  lexical[TL_VECHDR_POOL];	/* the header's "lexical",
+				   how the sparse part was hashed, or "" */
 };
 
 /* Empty header (dim 0, no names). */

@@ -160,6 +160,8 @@ rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 		    name, h->pool, r->hdr.pool);
 	if (h->pool[0] != '\0')
 		memcpy(r->hdr.pool, h->pool, sizeof(r->hdr.pool));
+	if (h->lexical[0] != '\0')
+		memcpy(r->hdr.lexical, h->lexical, sizeof(r->hdr.lexical));
 	if (h->nstacked > 0 && r->hdr.nstacked == 0)
 		for (size_t i = 0; i < h->nstacked; i++)
 			if (tl_vechdr_add_stacked(&r->hdr, h->stacked[i],
@@ -366,9 +368,11 @@ rows_record_pool(const struct rows *r, json_t *meta)
 {
 	json_t *in = json_object_get(meta, "input");
 
-	if (r->hdr.pool[0] != '\0' && (!json_is_object(in) ||
+	if ((r->hdr.pool[0] != '\0' && (!json_is_object(in) ||
 	    json_object_set_new(in, "pool", json_loads(r->hdr.pool, 0, NULL))
-	    != 0))
+	    != 0)) || (r->hdr.lexical[0] != '\0' && (!json_is_object(in) ||
+	    json_object_set_new(in, "lexical", json_loads(r->hdr.lexical, 0,
+	    NULL)) != 0)))
 		tl_die("out of memory");
 }
 

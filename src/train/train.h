@@ -73,8 +73,9 @@ double	*weights_read(const char *path, size_t n);
 void	rows_digest(const struct rows *r, char out[65]);
 
 /* Record in META's "input" the pooling that R's stream header says made
- * its vectors ("pool"), for tl-stack --freeze to check; nothing when the
- * header has none.  Dies when out of memory. */
+ * its vectors ("pool") and how its sparse part was hashed ("lexical"),
+ * for tl-stack --freeze to check; nothing when the header has none.
+ * Dies when out of memory. */
 void	rows_record_pool(const struct rows *r, json_t *meta);
 
 /* A new SHA-256 context, and the hex digest of one into OUT (freeing it;

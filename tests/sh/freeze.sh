@@ -153,6 +153,13 @@ same "a sparse head" a b
 tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m lex.tlm >a 2>/dev/null &&
     tail -n +2 a | cmp -s - b.body && no "a sparse head: its sparse part changes nothing"
 tl-info lex-pipe.tlm | grep -q '"hash": "xxh3-64"' || no "the lexical settings are not recorded"
+tl-info lex.tlm | grep -A 3 '"lexical"' | grep -q '"ngrams": 2' ||
+    no "tl-train does not record the lexical settings of its stream"
+# a sparse part hashed otherwise (per its stream's header) is refused
+tl-embed -m small.tlm --lexical --tsv sent.tsv |
+    sed '1s/"hash":"xxh3-64"/"hash":"md5"/' | tl-train -q -o lexmd5.tlm
+fails "a sparse part hashed otherwise" 1 "lexmd5: its sparse part's n-gram order or buckets or hashing" \
+    tl-stack --freeze -o bad.tlm small.tlm lexmd5.tlm
 fails "a sparse pipeline on vectors" 1 "sparse" tl-stack -m lex-pipe.tlm n.vec
 # A sparse head on a head's outputs: its sparse part could not reach it.
 tl-embed -m small.tlm --lexical --tsv sent.tsv | tail -n +2 | cut -f 19- >lex.part
