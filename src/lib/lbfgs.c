@@ -3,8 +3,10 @@
  *
  * The direction comes from the two-loop recursion over the last m
  * correction pairs (s = x_new - x, y = g_new - g), scaled by
- * gamma = s.y / y.y (N&W 7.20).  The line search (N&W Algorithms 3.5/3.6)
- * first tries the step 1 (1/||g||_2 on a steepest-descent step, so that the
+ * gamma = s.y / y.y (N&W 7.20), or with a caller's diagonal shape D of the
+ * initial inverse Hessian gamma D, gamma = s.y / y.D y: the scaling that
+ * makes gamma D satisfy the secant equation best in D's metric.  The line search (N&W Algorithms 3.5/3.6)
+ * first tries the step 1 (1/||d||_2 on a steepest-descent step, so that the
  * first move has length 1), expands it while the function keeps
  * decreasing, and once an interval is known to contain an acceptable step
  * it zooms in by safeguarded cubic interpolation.
@@ -64,6 +66,7 @@ tl_lbfgs_param_init(struct tl_lbfgs_param *p)
 	p->c1 = 1e-4;
 	p->c2 = 0.9;
 	p->fnoise = 1e-10;
+	p->h0 = NULL;
 }
 
 const char *
@@ -228,6 +231,20 @@ line_search(struct lbfgs *L, const struct lspoint *p0, double a, double *f)
 	return 0;
 }
 
+/* y.D y for the caller's diagonal D (the identity without one). */
+static double
+ydy(const struct lbfgs *L, const double *y)
+{
+	const double *h0 = L->p->h0;
+	double s = 0;
+
+	if (h0 == NULL)
+		return dot(y, y, L->n);
+	for (size_t i = 0; i < L->n; i++)
+		s += y[i] * h0[i] * y[i];
+	return s;
+}
+
 /* d = -H g by the two-loop recursion over the stored pairs. */
 static void
 direction(struct lbfgs *L)
@@ -246,10 +263,13 @@ direction(struct lbfgs *L)
 	if (L->npairs > 0) {
 		j = (L->head + m - 1) % m;
 		gamma = dot(L->s + j * n, L->y + j * n, n) /
-		    dot(L->y + j * n, L->y + j * n, n);
+		    ydy(L, L->y + j * n);
 		for (i = 0; i < n; i++)
 			L->d[i] *= gamma;
 	}
+	if (L->p->h0 != NULL)
+		for (i = 0; i < n; i++)
+			L->d[i] *= L->p->h0[i];
 	for (k = L->npairs; k-- > 0;) {
 		j = (L->head + m - 1 - k) % m;		/* oldest first */
 		beta = L->rho[j] * dot(L->y + j * n, L->d, n);
@@ -332,7 +352,7 @@ iterate(struct lbfgs *L, double *f)
 		L->fnoise = L->p->fnoise * fabs(*f);
 		a = 1;
 		if (L->npairs == 0)
-			a = 1 / sqrt(dot(L->g, L->g, L->n));
+			a = 1 / sqrt(dot(L->d, L->d, L->n));
 		if (p0.g < 0 && line_search(L, &p0, a, f) == 0) {
 			accept_step(L);
 			return 0;

@@ -34,6 +34,10 @@ struct tl_lbfgs_param {
 	double	fnoise;		/* relative rounding noise of f (1e-10):
 				   closer values are ties, the slope
 				   decides */
+	const double *h0;	/* N positive values or NULL: the shape of
+				   the initial inverse Hessian, a diagonal
+				   preconditioner (scaled each iteration
+				   as gamma is); NULL for the identity */
 };
 
 enum tl_lbfgs_status {

@@ -155,6 +155,8 @@ struct problem {
 	double		 closs[F32_CHUNKS];	/* their losses */
 	int		 binary;	/* the binary objective */
 	size_t		 threads;	/* 1 .. F32_CHUNKS */
+	double		*h0;	/* L-BFGS's diagonal preconditioner, or
+				   NULL (see class_preconditioner()) */
 };
 
 /* log(1 + exp(u)) without overflow. */
@@ -625,6 +627,7 @@ problem_free(struct problem *P)
 	free(P->zf);
 	free(P->wf);
 	free(P->gf);
+	free(P->h0);
 }
 
 /* The objective of the tl_linear_objective_* functions, in double or
@@ -1039,6 +1042,7 @@ run_lbfgs(struct problem *P, double *th, size_t len, int binary,
 	tl_lbfgs_param_init(&lp);
 	lp.gtol = o->tol;
 	lp.max_iter = o->max_iter;
+	lp.h0 = P->h0;
 	memset(&l1, 0, sizeof(l1));
 	if (P->xf != NULL) {
 		lp.gtol = fmax(o->tol, F32_TOL);
@@ -1126,6 +1130,45 @@ prior_biases(const struct fit *F, double *b)
 		b[c] -= mean;
 }
 
+/* The softmax loss's curvature along class c's weights is about
+ * pi_c (1 - pi_c) (the whitened features' is about 1), for pi_c the
+ * class's share of the row weights: with 53 classes from 11% down to 0.1%
+ * of the rows, the rare classes' directions are ~90 times flatter than
+ * the common ones', which L-BFGS's scalar initial Hessian cannot cover.
+ * A diagonal initial inverse Hessian evens them out.  Measured on
+ * debian-desc short (51k x 100 mean GloVe, 53 classes, C = 1, tol 1e-4)
+ * with (pi_c (1 - pi_c) + p)^-x, p the penalty's curvature: x = 0, 0.25,
+ * 0.5, 0.75, 1 took 56, 43, 36, 43, 60 iterations.  The full inverse
+ * overshoots: a rare class's rows share their flatness with the classes
+ * they are confused with.  With the square root, on 8 (6.8k rows) and 53
+ * classes (200 features; 3k rows), C = 0.1, 1, 10: 11 of 12 fits took
+ * 4-30% fewer iterations, one 14% more.  Only the path changes, not the
+ * optimum nor the stopping test. */
+static int
+class_preconditioner(const struct fit *F, struct problem *P)
+{
+	size_t k = F->k, d = F->d;
+	double S = 0, *pi;
+
+	if ((P->h0 = malloc((k * d + k) * sizeof(double))) == NULL)
+		return -1;
+	pi = P->h0 + k * d;	/* the biases' slots, filled last */
+	for (size_t c = 0; c < k; c++)
+		pi[c] = 0;
+	for (size_t i = 0; i < F->n; i++) {
+		pi[F->data->y[i]] += F->sw[i];
+		S += F->sw[i];
+	}
+	for (size_t c = 0; c < k; c++) {
+		double p = pi[c] / S;
+
+		pi[c] = 1 / sqrt(p * (1 - p) + P->scale);
+		for (size_t j = 0; j < d; j++)
+			P->h0[c * d + j] = pi[c];
+	}
+	return 0;
+}
+
 /* Softmax over F into TH (k x d weights, k biases: stored layout). */
 static int
 fit_softmax(struct fit *F, double *th, struct tl_err *e)
@@ -1162,6 +1205,10 @@ fit_softmax(struct fit *F, double *th, struct tl_err *e)
 		prior_biases(F, th + k * d);
 	P.w0 = F->o->l2_to_init ? F->w0 : NULL;
 	P.b0 = F->o->l2_to_init ? F->b0 : NULL;
+	if (class_preconditioner(F, &P) != 0) {
+		problem_free(&P);
+		return tl_errf(e, "out of memory");
+	}
 	run_lbfgs(&P, th, k * d + k, 0, F->o, F->r);
 	problem_free(&P);
 	return 0;
