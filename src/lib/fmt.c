@@ -29,6 +29,14 @@
 
 #include "fmt.h"
 
+/* The formatting helpers are inlined into each caller's loop: a call
+ * per value and its register saves cost more than a fifth of the time. */
+#if defined(__GNUC__)
+#define INLINE	static inline __attribute__((always_inline))
+#else
+#define INLINE	static inline
+#endif
+
 /* 10^k for k in [P10_MIN, P10_MAX], each the correctly rounded double
  * (the compiler converts the literals exactly). */
 #define P10_MIN	(-64)
@@ -266,7 +274,7 @@ tl_parse_float(const char *s, const char *end, float *out)
 
 /* --------------------------------------------------------------- format */
 
-/* "00" "01" ... "99": two digits per division by 100. */
+/* "00" "01" ... "99", for exponents. */
 static const char dig2[201] =
     "0001020304050607080910111213141516171819"
     "2021222324252627282930313233343536373839"
@@ -274,122 +282,103 @@ static const char dig2[201] =
     "6061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* The 10 decimal digits of M (< 10^10), zero-padded, at D: two chains
- * of pairs, not one division after another. */
-static void
-ten_digits(char *d, uint32_t m)
+/*
+ * The nine decimal digits of M (< 10^9), zero-padded, as values 0 to 9:
+ * the first in *D0, the other eight in the bytes of the result, the
+ * second digit in the low byte.  SWAR: M % 10^8 goes into two 32-bit
+ * lanes of four digits each, every lane into two 16-bit lanes of a pair,
+ * every pair into two bytes, one multiplication splitting all lanes at
+ * once: (x * 10486) >> 20 is x / 100 for x < 10^4, (x * 103) >> 10 is
+ * x / 10 for x < 100, and no lane's product reaches into the next.
+ */
+INLINE uint64_t
+nine_digits(uint32_t m, uint32_t *d0)
 {
-	uint32_t lo = m % 100000000, a = lo / 10000, b = lo % 10000;
+	uint32_t lo = m % 100000000;
+	uint64_t v = lo / 10000 | (uint64_t)(lo % 10000) << 32, t;
 
-	memcpy(d, dig2 + 2 * (m / 100000000), 2);
-	memcpy(d + 2, dig2 + 2 * (a / 100), 2);
-	memcpy(d + 4, dig2 + 2 * (a % 100), 2);
-	memcpy(d + 6, dig2 + 2 * (b / 100), 2);
-	memcpy(d + 8, dig2 + 2 * (b % 100), 2);
+	*d0 = m / 100000000;
+	t = (v * 10486 >> 20) & 0x0000007f0000007fULL;
+	v = t | (v - t * 100) << 16;
+	t = (v * 103 >> 10) & 0x000f000f000f000fULL;
+	return t | (v - t * 10) << 8;
 }
 
-/* Write the N digits of M, whose first digit has the decimal exponent
- * LEAD, laid out as printf's %.PRECg would (M has no trailing zero;
- * N <= 9). */
-/*
- * The 8 decimal digits of M (< 10^8), zero-padded, as 8 characters in a
- * little-endian word (the first in the low byte).  T is M / 10^6 in fixed
- * point with 48 fraction bits, rounded up: the error, below 10^8 * 2 /
- * 2^48 < 10^-6, never reaches the next multiple of 10^-6, so the integer
- * part is the first pair and each multiplication of the fraction by 100
- * brings up the next one, exactly.
- */
-#define FRAC48	(((uint64_t)1 << 48) - 1)
-static uint64_t
-eight_digits(uint32_t m)
-{
-	uint64_t t0 = (uint64_t)m * (((uint64_t)1 << 48) / 1000000 + 1);
-	uint64_t t1 = (t0 & FRAC48) * 100, t2 = (t1 & FRAC48) * 100;
-	uint64_t t3 = (t2 & FRAC48) * 100;
-	uint16_t a, b, c, d;
+#define ZEROS8	0x3030303030303030ULL	/* "00000000" as a word */
 
-	memcpy(&a, dig2 + 2 * (t0 >> 48), 2);
-	memcpy(&b, dig2 + 2 * (t1 >> 48), 2);
-	memcpy(&c, dig2 + 2 * (t2 >> 48), 2);
-	memcpy(&d, dig2 + 2 * (t3 >> 48), 2);
-	return a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
+/* The exponent "e-07", "e+38" (|LEAD| < 100) at P; returns past it. */
+INLINE char *
+put_exponent(char *p, int lead)
+{
+	int a = lead < 0 ? -lead : lead;
+
+	p[0] = 'e';
+	p[1] = lead < 0 ? '-' : '+';
+	memcpy(p + 2, dig2 + 2 * a, 2);
+	return p + 4;
 }
 
 /*
- * "0.00ddd" for LEAD in [-4, -1], from registers: the digits are never
- * stored and reloaded in pieces (a stall of store forwarding that cost
- * more than the rest of the conversion), at the price of writing up to
- * P + 14 (fmt.h allows TL_FMT_FLOAT_MAX).
+ * Write the decimal M * 10^Q (0 < M < 10^9, trailing zeros allowed) laid
+ * out as printf's %.PRECg would (PREC <= 9).  The significant digits
+ * stay in registers, the first in H and the next eight in the word V
+ * (padded with '0'), and every layout stores them whole, then ends the
+ * text after the N significant ones: the trailing zeros are counted, not
+ * divided away, nothing branches on the digits, and no digit is stored
+ * and reloaded (a stall of store forwarding).  Writes up to P + 15.
  */
-static char *
-layout_small(char *p, uint32_t m, int n, int lead)
+INLINE char *
+put_decimal(char *p, uint32_t m, int q, int prec)
 {
-	uint64_t w = eight_digits(m % 100000000);
-	char *d = p + 1 - lead;
+	uint32_t d0, h;
+	uint64_t w = nine_digits(m, &d0), s, v, all;
+	int nd, n, lead;
 
-	memcpy(p, "0.000000", 8);
-	if (n == 9) {
-		*d++ = (char)('0' + m / 100000000);
-		n = 8;
+	/* digits: floor(bits * log10(2)), or one more (1233 / 2^12) */
+	nd = ((32 - __builtin_clz(m)) * 1233) >> 12;
+	nd += m >= u10[nd];
+	/* the nine digits past their 9 - ND leading zeros: when ND < 9 the
+	 * first is byte 8 - ND of W; chosen by a mask, not a branch, which
+	 * would mispredict (and computed beside ND, not after it) */
+	s = w >> (8 * (8 - nd) & 63);
+	all = 0 - (uint64_t)(nd == 9);
+	h = (d0 & (uint32_t)all) | ((uint32_t)s & 0xff & ~(uint32_t)all);
+	v = (w & all) | (s >> 8 & ~all);
+	/* trailing zeros: the zero bytes at the top of W */
+	n = nd - ((__builtin_clzll(w | 1) + (w == 0)) >> 3);
+	h |= '0';
+	v |= ZEROS8;
+	lead = q + nd - 1;
+	if (lead < 0 && lead >= -4) {	/* "0.00123" */
+		char *d = p + 1 - lead;
+
+		memcpy(p, "0.000000", 8);
+		*d = (char)h;
+		memcpy(d + 1, &v, 8);
+		return d + n;
 	}
-	w >>= 8 * (8 - n);	/* the last N digits of eight */
-	memcpy(d, &w, 8);
-	return d + n;
-}
-
-/* "12.345" for N <= 8 digits and LEAD in [0, 5], N > LEAD + 1, from
- * registers as layout_small does (writing up to P + 15). */
-static char *
-layout_point(char *p, uint32_t m, int n, int lead)
-{
-	uint64_t w = eight_digits(m) >> 8 * (8 - n);
-
-	memcpy(p, &w, 8);
-	p[lead + 1] = '.';
-	w >>= 8 * (lead + 1);	/* the fraction's digits */
-	memcpy(p + lead + 2, &w, 8);
-	return p + n + 1;
-}
-
-static char *
-layout(char *p, uint32_t m, int n, int lead, int prec)
-{
-	char ten[10];
-	const char *dig = ten + 10 - n;
-
-	if (lead < 0 && lead >= -4)
-		return layout_small(p, m, n, lead);
-	if (lead >= 0 && lead <= 5 && lead < prec && n > lead + 1 && n <= 8)
-		return layout_point(p, m, n, lead);
-	ten_digits(ten, m);
-	if (lead >= 0 && lead < prec) {
-		if (n <= lead + 1) {	/* an integer: "1200" */
-			memcpy(p, dig, (size_t)n);
-			memset(p + n, '0', (size_t)(lead + 1 - n));
+	*p = (char)h;
+	if (lead >= 0 && lead < prec) {	/* "1200", "12.5" */
+		memcpy(p + 1, &v, 8);
+		if (n <= lead + 1)	/* an integer: S holds its zeros */
 			return p + lead + 1;
-		}
-		memcpy(p, dig, (size_t)lead + 1);
 		p[lead + 1] = '.';
-		memcpy(p + lead + 2, dig + lead + 1, (size_t)(n - lead - 1));
+		v >>= 8 * lead;	/* the fraction's digits */
+		if (lead <= 5)
+			memcpy(p + lead + 2, &v, 8);
+		else		/* at most two */
+			memcpy(p + lead + 2, &v, 2);
 		return p + n + 1;
 	}
-	*p++ = dig[0];
-	if (n > 1) {
-		*p++ = '.';
-		memcpy(p, dig + 1, (size_t)n - 1);
-		p += n - 1;
-	}
-	*p++ = 'e';
-	*p++ = lead < 0 ? '-' : '+';
-	lead = lead < 0 ? -lead : lead;	/* below 100 for a float */
-	memcpy(p, dig2 + 2 * lead, 2);
-	return p + 2;
+	p[1] = '.';		/* "1.5e-07", "1e+20" */
+	memcpy(p + 2, &v, 8);
+	return put_exponent(p + n + (n > 1), lead);
 }
 
 /* The decimal exponent of the first digit of AD (positive, normal as a
  * double): floor(e2 * log10(2)) or one more (78913 / 2^18 is log10(2) to
  * 6 digits, exact for |e2| < 1000). */
-static int
+INLINE int
 lead_of(double ad)
 {
 	uint64_t bits;
@@ -398,24 +387,6 @@ lead_of(double ad)
 	memcpy(&bits, &ad, sizeof(bits));
 	lead = (((int)(bits >> 52) - 1023) * 78913) >> 18;
 	return ad >= P10(lead + 1) ? lead + 1 : lead;
-}
-
-/* Write the decimal M * 10^Q (0 < M < 10^9) without M's trailing zeros,
- * laid out as %.PRECg would. */
-static char *
-put_decimal(char *p, uint64_t m64, int q, int prec)
-{
-	uint32_t m = (uint32_t)m64;
-	int n;
-
-	while (m % 10 == 0) {
-		m /= 10;
-		q++;
-	}
-	/* digits: floor(bits * log10(2)), or one more (1233 / 2^12) */
-	n = ((32 - __builtin_clz(m)) * 1233) >> 12;
-	n += m >= u10[n];
-	return layout(p, m, n, q + n - 1, prec);
 }
 
 /*
@@ -472,31 +443,31 @@ static const uint64_t g10[77] = {
 
 /* floor(e * log2(10)) for |e| < 1000 (1741647 / 2^19 is log2(10) to 7
  * digits) */
-static int
+INLINE int
 floor_log2_pow10(int e)
 {
 	return (e * 1741647) >> 19;
 }
 
 /* The 32 bits of G * CP / 2^64, rounded to odd: a sticky last bit for
- * what was dropped beyond the slack of G's rounding. */
-static uint32_t
+ * what was dropped beyond the slack of G's rounding.  One 64 x 64-bit
+ * multiplication (CP < 2^32, so the product has 96 bits). */
+INLINE uint32_t
 round_to_odd(uint64_t g, uint32_t cp)
 {
-	uint64_t lo = (g & 0xffffffffu) * cp;
-	uint64_t hi = (g >> 32) * cp + (lo >> 32);
+	unsigned __int128 r = (unsigned __int128)g * cp;
 
-	return (uint32_t)(hi >> 32) | ((uint32_t)hi > 1);
+	return (uint32_t)(r >> 64) | ((uint32_t)(r >> 32) > 1);
 }
 
 /* The shortest decimal S * 10^*K that reads back as the positive finite
  * float of bits U, the one nearest to it among several. */
-static uint32_t
+INLINE uint32_t
 shortest(uint32_t u, int *k10)
 {
 	uint32_t frac = u & 0x7fffff, bexp = u >> 23, c, vbl, vb, vbr, lo, hi;
-	uint32_t s, sp;
-	int q, k, h, odd, closer, in_u, in_w;
+	uint32_t s, sp, r, fewer;
+	int q, k, h, odd, closer;
 	uint64_t g;
 
 	c = bexp != 0 ? frac | 0x800000 : frac;
@@ -516,23 +487,34 @@ shortest(uint32_t u, int *k10)
 	vbr = round_to_odd(g, (4 * c + 2) << h);
 	lo = vbl + (uint32_t)odd;	/* the edges count when c is even */
 	hi = vbr - (uint32_t)odd;
+	/* every candidate is computed, and chosen by masks, not branches:
+	 * which one wins depends on the digits, so branches mispredict */
 	s = vb / 4;
-	if (s >= 10) {		/* one digit fewer: a multiple of 10 */
-		sp = s / 10;
-		in_u = lo <= 40 * sp;
-		in_w = 40 * sp + 40 <= hi;
-		if (in_u != in_w) {
-			*k10 = k + 1;
-			return sp + (uint32_t)in_w;
-		}
+	sp = s / 10;		/* one digit fewer: a multiple of 10 */
+	/* the interval is under 40 wide: never both 40 sp and 40 sp + 40 */
+	fewer = 0u - (uint32_t)((s >= 10) &
+	    ((lo <= 40 * sp) | (40 * sp + 40 <= hi)));
+	r = sp + (40 * sp + 40 <= hi);
+	/* else at least one of 4 s and 4 s + 4 is in: the one that is, or
+	 * of both the nearer, ties to even (vb & 3 is the fraction) */
+	s += (uint32_t)((lo > 4 * s) |
+	    ((4 * s + 4 <= hi) & ((vb & 3) + (s & 1) > 2)));
+	*k10 = k + (int)(fewer & 1);
+	return (r & fewer) | (s & ~fewer);
+}
+
+/* tl_fmt_float for the bits U of X, its digits M * 10^K from shortest()
+ * (anything for a zero). */
+INLINE char *
+put_shortest(char *p, uint32_t u, uint32_t m, int k)
+{
+	*p = '-';		/* kept for a negative X, without a branch */
+	p += u >> 31;
+	if ((u & 0x7fffffff) == 0) {
+		*p = '0';
+		return p + 1;
 	}
-	*k10 = k;
-	in_u = lo <= 4 * s;
-	in_w = 4 * s + 4 <= hi;
-	if (in_u != in_w)
-		return s + (uint32_t)in_w;
-	/* both in: the nearer, ties to even */
-	return s + (vb > 4 * s + 2 || (vb == 4 * s + 2 && (s & 1)));
+	return put_decimal(p, m, k, 9);
 }
 
 char *
@@ -542,15 +524,8 @@ tl_fmt_float(char *p, float x)
 	int k;
 
 	memcpy(&u, &x, sizeof(u));
-	if (u >> 31)
-		*p++ = '-';
-	u &= 0x7fffffff;
-	if (u == 0) {
-		*p++ = '0';
-		return p;
-	}
-	m = shortest(u, &k);
-	return put_decimal(p, m, k, 9);
+	m = shortest(u & 0x7fffffff, &k);
+	return put_shortest(p, u, m, k);
 }
 
 /*
@@ -560,28 +535,75 @@ tl_fmt_float(char *p, float x)
  * glibc's printf does on exact ties.  Other K (|X| >= 10^DIGITS, tiny
  * values) go to snprintf.
  */
-char *
-tl_fmt_float_digits(char *p, float x, int digits)
+static char *
+printf_digits(char *p, float x, int digits)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%.*g", digits, (double)x);
+
+	memcpy(p, buf, (size_t)n);
+	return p + n;
+}
+
+/* tl_fmt_float_digits for DIGITS in [1, 9]. */
+INLINE char *
+fmt_digits(char *p, float x, int digits)
 {
 	double ad = fabsf(x), md;
 	int lead, k;
 
-	if (digits <= 0 || digits > 9)
-		return tl_fmt_float(p, x);
 	if (ad == 0 || !isfinite(ad) ||
-	    (k = digits - 1 - (lead = lead_of(ad))) < 0 || k > 12) {
-		char buf[64];
-		int n = snprintf(buf, sizeof(buf), "%.*g", digits, (double)x);
-
-		memcpy(p, buf, (size_t)n);
-		return p + n;
-	}
-	if (signbit(x))
-		*p++ = '-';
+	    (k = digits - 1 - (lead = lead_of(ad))) < 0 || k > 12)
+		return printf_digits(p, x, digits);
+	*p = '-';
+	p += signbit(x) != 0;
 	md = (ad * P10(k) + 0x1p52) - 0x1p52;
 	if (md >= (double)u10[digits]) {	/* 9.9999996 -> 10.0000 */
 		md /= 10;
 		k--;
 	}
-	return put_decimal(p, (uint64_t)md, -k, digits);
+	return put_decimal(p, (uint32_t)md, -k, digits);
+}
+
+char *
+tl_fmt_float_digits(char *p, float x, int digits)
+{
+	if (digits <= 0 || digits > 9)
+		return tl_fmt_float(p, x);
+	return fmt_digits(p, x, digits);
+}
+
+/*
+ * Two values a turn, both converted before either is written: the
+ * second one's digits do not wait for the first one's length, and the
+ * processor overlaps them better than it does across loop turns.
+ */
+char *
+tl_fmt_floats(char *p, const float *x, size_t n, int digits)
+{
+	uint32_t u[2], m0, m1;
+	size_t i = 0;
+	int k0, k1;
+
+	if (digits > 0 && digits <= 9) {
+		for (; i < n; i++) {
+			*p++ = '\t';
+			p = fmt_digits(p, x[i], digits);
+		}
+		return p;
+	}
+	for (; i + 2 <= n; i += 2) {
+		memcpy(u, x + i, sizeof(u));
+		m0 = shortest(u[0] & 0x7fffffff, &k0);
+		m1 = shortest(u[1] & 0x7fffffff, &k1);
+		*p++ = '\t';
+		p = put_shortest(p, u[0], m0, k0);
+		*p++ = '\t';
+		p = put_shortest(p, u[1], m1, k1);
+	}
+	if (i < n) {
+		*p++ = '\t';
+		p = tl_fmt_float(p, x[i]);
+	}
+	return p;
 }

@@ -28,6 +28,13 @@ char		*tl_fmt_float(char *p, float x);
  * for TL_FMT_FLOAT_MAX, as for tl_fmt_float. */
 char		*tl_fmt_float_digits(char *p, float x, int digits);
 
+/* Write each of the N values at X after a TAB, as tl_fmt_float_digits
+ * does with DIGITS: "\t0.25\t-1.5e-07".  The fast way to write a row:
+ * the values are finite; P must have room for N * (TL_FMT_FLOAT_MAX + 1)
+ * characters, the bytes after the result up to there may be changed.
+ * Returns the pointer past the last character; writes no NUL. */
+char		*tl_fmt_floats(char *p, const float *x, size_t n, int digits);
+
 /* Parse a finite decimal number at the start of [S, END): optional sign,
  * digits with an optional fraction, optional exponent ("e", "E").  The
  * result is X correctly rounded to float32 (overflow is an error).  Returns

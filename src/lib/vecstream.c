@@ -1336,11 +1336,7 @@ tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
 		put_bytes(w, id, idn);
 		put_bytes(w, "\t", 1);
 		put_bytes(w, label, labn);
-		p = w->buf + w->len;
-		for (size_t j = 0; j < dim; j++) {
-			*p++ = '\t';
-			p = tl_fmt_float_digits(p, x[j], w->digits);
-		}
+		p = tl_fmt_floats(w->buf + w->len, x, dim, w->digits);
 		w->len = (size_t)(p - w->buf);
 		put_sparse_part(w, nnz, idx, val);
 		w->buf[w->len++] = '\n';

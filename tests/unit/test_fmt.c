@@ -49,6 +49,18 @@ to_bits(float f)
 	return u;
 }
 
+/* A small deterministic generator (xorshift64*). */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dULL;
+}
+
 /* Format X into BUF (NUL-terminated); returns the length. */
 static size_t
 fmt(char *buf, float x)
@@ -223,6 +235,72 @@ test_format_forms(void)
 	expect_fmt(1.0f / 3.0f, "0.33333334");
 	expect_fmt(9.96e-5f, "9.96e-05");
 	expect_fmt(999999.94f, "999999.94");
+	/* nine digits, and each layout with few and many digits */
+	expect_fmt(0.0151570225f, "0.0151570225");
+	expect_fmt(-0.0069083576f, "-0.0069083576");
+	expect_fmt(0.00012345678f, "0.00012345678");
+	expect_fmt(0.09999999f, "0.09999999");
+	expect_fmt(9.8765432e-5f, "9.8765435e-05");
+	expect_fmt(-3.0517578e-05f, "-3.0517578e-05");
+	expect_fmt(1.23456789e-10f, "1.2345679e-10");
+	expect_fmt(7.038531e-26f, "7.038531e-26");
+	expect_fmt(4294967296.0f, "4.2949673e+09");
+	expect_fmt(1.00000012f, "1.0000001");
+	expect_fmt(123456.79f, "123456.79");
+	expect_fmt(1234567.9f, "1234567.9");
+	expect_fmt(8388607.5f, "8388607.5");
+	expect_fmt(12345678.0f, "12345678");
+	expect_fmt(99999.99f, "99999.99");
+	expect_fmt(9.99999974738e-05f, "0.0001");
+}
+
+/*
+ * tl_fmt_floats writes the row that TAB and tl_fmt_float_digits, value
+ * by value, write (odd and even lengths: it takes two values a turn),
+ * and nothing past the room it asks for.
+ */
+static void
+test_floats_row(void)
+{
+	enum { N = 101, ROOM = N * (TL_FMT_FLOAT_MAX + 1) };
+	static const int digits[] = { 0, 6, 9, -1 };
+	float x[N];
+	char row[ROOM + 16], want[ROOM + 1], *p, *q;
+	int bad = 0;
+
+	for (int t = 0; t < (quick ? 200 : 5000); t++) {
+		for (int i = 0; i < N; i++) {
+			uint32_t b = (uint32_t)rnd();
+
+			if (t % 4 == 1)	/* the bits of typical vectors */
+				b = (b & 0x80ffffff) | (0x3c000000 +
+				    (b & 0x03000000));
+			x[i] = (b & 0x7f800000) == 0x7f800000 ? 0.0f :
+			    from_bits(b);
+		}
+		if (t == 0) {
+			x[0] = -0.0f;
+			x[1] = from_bits(1);
+			x[2] = FLT_MAX;
+		}
+		for (size_t d = 0; d < sizeof(digits) / sizeof(digits[0]);
+		    d++) {
+			size_t n = N - (size_t)(t & 1);
+
+			memset(row, 'x', sizeof(row));
+			p = tl_fmt_floats(row, x, n, digits[d]);
+			q = want;
+			for (size_t i = 0; i < n; i++) {
+				*q++ = '\t';
+				q = tl_fmt_float_digits(q, x[i], digits[d]);
+			}
+			for (size_t i = ROOM; i < sizeof(row); i++)
+				bad += row[i] != 'x';
+			bad += p - row != q - want ||
+			    memcmp(row, want, (size_t)(q - want)) != 0;
+		}
+	}
+	T_CHECK(bad == 0);
 }
 
 /* tl_fmt_float_digits(X, D) against snprintf's "%.Dg"; 1 when equal. */
@@ -408,18 +486,6 @@ test_parse_reject(void)
 	T_CHECK(tl_parse_float(s, s + 2, &x) == NULL);
 }
 
-/* A small deterministic generator (xorshift64*). */
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dULL;
-}
-
 static void
 test_parse_random(void)
 {
@@ -489,6 +555,7 @@ main(void)
 	T_RUN(test_format_forms);
 	T_RUN(test_fmt_u64);
 	T_RUN(test_digits);
+	T_RUN(test_floats_row);
 	T_RUN(test_parse_tricky);
 	T_RUN(test_parse_reject);
 	T_RUN(test_parse_random);
