@@ -20,6 +20,7 @@
  * nearest to X when there are several, with integer arithmetic only
  * (Schubfach, below), and writes it in %g's layout.  tl_fmt_float_digits
  * rounds to a given number of digits with one exact double product.
+ * tl_fmt_floats does a row, with AVX-512 when the processor has it.
  */
 #include <float.h>
 #include <math.h>
@@ -28,6 +29,14 @@
 #include <string.h>
 
 #include "fmt.h"
+
+/* AVX-512 for tl_fmt_floats (below), chosen at run time. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X8	1
+#else
+#define HAVE_X8	0
+#endif
 
 /* The formatting helpers are inlined into each caller's loop: a call
  * per value and its register saves cost more than a fifth of the time. */
@@ -319,20 +328,53 @@ put_exponent(char *p, int lead)
 }
 
 /*
+ * Lay out the decimal whose N significant digits are H and the bytes of
+ * V, the first digit's decimal exponent LEAD, as printf's %.PRECg would
+ * (PREC <= 9).  The digits stay in registers, padded with '0' in V:
+ * every layout stores them whole and ends the text after the N
+ * significant ones; no digit is stored and reloaded (a stall of store
+ * forwarding).  Writes up to P + 15.
+ */
+INLINE char *
+layout(char *p, uint32_t h, uint64_t v, int n, int lead, int prec)
+{
+	if (lead < 0 && lead >= -4) {	/* "0.00123" */
+		char *d = p + 1 - lead;
+
+		memcpy(p, "0.000000", 8);
+		*d = (char)h;
+		memcpy(d + 1, &v, 8);
+		return d + n;
+	}
+	*p = (char)h;
+	if (lead >= 0 && lead < prec) {	/* "1200", "12.5" */
+		memcpy(p + 1, &v, 8);
+		if (n <= lead + 1)	/* an integer: V holds its zeros */
+			return p + lead + 1;
+		p[lead + 1] = '.';
+		v >>= 8 * lead;	/* the fraction's digits */
+		if (lead <= 5)
+			memcpy(p + lead + 2, &v, 8);
+		else		/* at most two */
+			memcpy(p + lead + 2, &v, 2);
+		return p + n + 1;
+	}
+	p[1] = '.';		/* "1.5e-07", "1e+20" */
+	memcpy(p + 2, &v, 8);
+	return put_exponent(p + n + (n > 1), lead);
+}
+
+/*
  * Write the decimal M * 10^Q (0 < M < 10^9, trailing zeros allowed) laid
- * out as printf's %.PRECg would (PREC <= 9).  The significant digits
- * stay in registers, the first in H and the next eight in the word V
- * (padded with '0'), and every layout stores them whole, then ends the
- * text after the N significant ones: the trailing zeros are counted, not
- * divided away, nothing branches on the digits, and no digit is stored
- * and reloaded (a stall of store forwarding).  Writes up to P + 15.
+ * out as %.PRECg would.  The trailing zeros are counted, not divided
+ * away, and nothing branches on the digits.
  */
 INLINE char *
 put_decimal(char *p, uint32_t m, int q, int prec)
 {
 	uint32_t d0, h;
 	uint64_t w = nine_digits(m, &d0), s, v, all;
-	int nd, n, lead;
+	int nd, n;
 
 	/* digits: floor(bits * log10(2)), or one more (1233 / 2^12) */
 	nd = ((32 - __builtin_clz(m)) * 1233) >> 12;
@@ -346,33 +388,7 @@ put_decimal(char *p, uint32_t m, int q, int prec)
 	v = (w & all) | (s >> 8 & ~all);
 	/* trailing zeros: the zero bytes at the top of W */
 	n = nd - ((__builtin_clzll(w | 1) + (w == 0)) >> 3);
-	h |= '0';
-	v |= ZEROS8;
-	lead = q + nd - 1;
-	if (lead < 0 && lead >= -4) {	/* "0.00123" */
-		char *d = p + 1 - lead;
-
-		memcpy(p, "0.000000", 8);
-		*d = (char)h;
-		memcpy(d + 1, &v, 8);
-		return d + n;
-	}
-	*p = (char)h;
-	if (lead >= 0 && lead < prec) {	/* "1200", "12.5" */
-		memcpy(p + 1, &v, 8);
-		if (n <= lead + 1)	/* an integer: S holds its zeros */
-			return p + lead + 1;
-		p[lead + 1] = '.';
-		v >>= 8 * lead;	/* the fraction's digits */
-		if (lead <= 5)
-			memcpy(p + lead + 2, &v, 8);
-		else		/* at most two */
-			memcpy(p + lead + 2, &v, 2);
-		return p + n + 1;
-	}
-	p[1] = '.';		/* "1.5e-07", "1e+20" */
-	memcpy(p + 2, &v, 8);
-	return put_exponent(p + n + (n > 1), lead);
+	return layout(p, h | '0', v | ZEROS8, n, q + nd - 1, prec);
 }
 
 /* The decimal exponent of the first digit of AD (positive, normal as a
@@ -573,10 +589,199 @@ tl_fmt_float_digits(char *p, float x, int digits)
 	return fmt_digits(p, x, digits);
 }
 
+#if HAVE_X8
 /*
- * Two values a turn, both converted before either is written: the
- * second one's digits do not wait for the first one's length, and the
- * processor overlaps them better than it does across loop turns.
+ * shortest() for 8 values at once with AVX-512 (F, DQ and CD), where the
+ * processor has it (GCC and Clang compile these functions for it alone;
+ * have_x8() asks at run time): the same integer steps in the 64-bit
+ * lanes of a vector, each choice a mask.  round_to_odd() multiplies in
+ * 32-bit halves (G's low and high words by CP), as vectors have no
+ * 64 x 64-bit product.  Zero gives any M (the caller writes "0").
+ */
+#define X8	__attribute__((target("avx512f,avx512dq,avx512cd")))
+
+X8 static inline __m512i
+round_to_odd8(__m512i g, __m512i cp)
+{
+	const __m512i one = _mm512_set1_epi64(1);
+	__m512i lo = _mm512_mul_epu32(g, cp);
+	__m512i hi = _mm512_add_epi64(_mm512_mul_epu32(
+	    _mm512_srli_epi64(g, 32), cp), _mm512_srli_epi64(lo, 32));
+	__mmask8 sticky = _mm512_cmpgt_epu64_mask(_mm512_and_si512(hi,
+	    _mm512_set1_epi64(0xffffffff)), one);
+
+	hi = _mm512_srli_epi64(hi, 32);
+	return _mm512_mask_or_epi64(hi, sticky, hi, one);
+}
+
+/* The shortest digits *M * 10^*K of the 8 floats at X (their sign
+ * ignored). */
+X8 static inline void
+shortest8(const float *x, __m512i *mo, __m512i *ko)
+{
+	const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+	__m512i u, frac, bexp, c, q, cl, k, nk, h, g, c4, vbl, vb, vbr, lo;
+	__m512i hi, s, sp, t40, r, m, e;
+	__mmask8 nz, closer, fewer, inc, in_int;
+
+	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)x));
+	u = _mm512_and_si512(u, _mm512_set1_epi64(0x7fffffff));
+	frac = _mm512_and_si512(u, _mm512_set1_epi64(0x7fffff));
+	bexp = _mm512_srli_epi64(u, 23);
+	nz = _mm512_test_epi64_mask(bexp, bexp);
+	c = _mm512_mask_or_epi64(frac, nz, frac, _mm512_set1_epi64(0x800000));
+	q = _mm512_mask_sub_epi64(_mm512_set1_epi64(-149), nz, bexp,
+	    _mm512_set1_epi64(150));
+	closer = _mm512_testn_epi64_mask(frac, frac) &
+	    _mm512_cmpgt_epu64_mask(bexp, one);
+	cl = _mm512_maskz_mov_epi64(closer, one);
+	k = _mm512_srai_epi64(_mm512_sub_epi64(_mm512_mul_epi32(q,
+	    _mm512_set1_epi64(1233)), _mm512_slli_epi64(cl, 9)), 12);
+	nk = _mm512_sub_epi64(zero, k);
+	h = _mm512_add_epi64(_mm512_add_epi64(q, _mm512_srai_epi64(
+	    _mm512_mul_epi32(nk, _mm512_set1_epi64(1741647)), 19)), one);
+	g = _mm512_i64gather_epi64(_mm512_sub_epi64(nk,
+	    _mm512_set1_epi64(G_KMIN)), (const void *)g10, 8);
+	c4 = _mm512_slli_epi64(c, 2);
+	vbl = round_to_odd8(g, _mm512_sllv_epi64(_mm512_add_epi64(c4,
+	    _mm512_sub_epi64(cl, _mm512_set1_epi64(2))), h));
+	vb = round_to_odd8(g, _mm512_sllv_epi64(c4, h));
+	vbr = round_to_odd8(g, _mm512_sllv_epi64(_mm512_add_epi64(c4,
+	    _mm512_set1_epi64(2)), h));
+	lo = _mm512_add_epi64(vbl, _mm512_and_si512(c, one));
+	hi = _mm512_sub_epi64(vbr, _mm512_and_si512(c, one));
+	s = _mm512_srli_epi64(vb, 2);
+	sp = _mm512_srli_epi64(_mm512_mul_epu32(s,
+	    _mm512_set1_epi64(0xcccccccd)), 35);
+	t40 = _mm512_add_epi64(_mm512_slli_epi64(sp, 5),
+	    _mm512_slli_epi64(sp, 3));
+	/* one digit fewer: a multiple of 10 in the interval */
+	inc = _mm512_cmple_epu64_mask(_mm512_add_epi64(t40,
+	    _mm512_set1_epi64(40)), hi);
+	fewer = _mm512_cmpge_epu64_mask(s, _mm512_set1_epi64(10)) &
+	    (_mm512_cmple_epu64_mask(lo, t40) | inc);
+	r = _mm512_mask_add_epi64(sp, inc, sp, one);
+	/* else s or s + 1 */
+	t40 = _mm512_slli_epi64(s, 2);
+	inc = _mm512_cmpgt_epu64_mask(lo, t40) |
+	    (_mm512_cmple_epu64_mask(_mm512_add_epi64(t40,
+	    _mm512_set1_epi64(4)), hi) &
+	    _mm512_cmpgt_epu64_mask(_mm512_add_epi64(_mm512_and_si512(vb,
+	    _mm512_set1_epi64(3)), _mm512_and_si512(s, one)),
+	    _mm512_set1_epi64(2)));
+	m = _mm512_mask_add_epi64(s, inc, s, one);
+	m = _mm512_mask_mov_epi64(m, fewer, r);
+	k = _mm512_mask_add_epi64(k, fewer, k, one);
+	/* an integer below 2^24: itself */
+	e = _mm512_sub_epi64(zero, q);
+	in_int = nz & _mm512_cmple_epi64_mask(q, zero) &
+	    _mm512_cmpgt_epi64_mask(q, _mm512_set1_epi64(-24));
+	in_int &= _mm512_testn_epi64_mask(c, _mm512_sub_epi64(
+	    _mm512_sllv_epi64(one, e), one));
+	m = _mm512_mask_mov_epi64(m, in_int, _mm512_srlv_epi64(c, e));
+	k = _mm512_mask_mov_epi64(k, in_int, zero);
+	*mo = m;
+	*ko = k;
+}
+
+/*
+ * put_decimal()'s digits for the 8 values M * 10^K in vectors, as
+ * layout() takes them: H, V, N and the exponent LEAD.  The same SWAR
+ * steps as nine_digits(), a lane per value; the digit count by
+ * comparison with the powers of 10, the trailing zeros by vplzcntq.
+ */
+X8 static void
+digits8(__m512i m, __m512i k, uint64_t *vo, int32_t *ho, int32_t *no,
+    int32_t *leado)
+{
+	const __m512i one = _mm512_set1_epi64(1);
+	__m512i d0, lo, v, t, s, nd = one, n;
+	__mmask8 all;
+
+	d0 = _mm512_srli_epi64(_mm512_mul_epu32(m,
+	    _mm512_set1_epi64(0x55e63b89)), 57);	/* m / 10^8 */
+	lo = _mm512_sub_epi64(m, _mm512_mul_epu32(d0,
+	    _mm512_set1_epi64(100000000)));
+	t = _mm512_srli_epi64(_mm512_mul_epu32(lo,
+	    _mm512_set1_epi64(0xd1b71759)), 45);	/* lo / 10^4 */
+	v = _mm512_or_si512(t, _mm512_slli_epi64(_mm512_sub_epi64(lo,
+	    _mm512_mul_epu32(t, _mm512_set1_epi64(10000))), 32));
+	t = _mm512_and_si512(_mm512_srli_epi64(_mm512_mullo_epi64(v,
+	    _mm512_set1_epi64(10486)), 20),
+	    _mm512_set1_epi64(0x0000007f0000007fLL));
+	v = _mm512_or_si512(t, _mm512_slli_epi64(_mm512_sub_epi64(v,
+	    _mm512_mullo_epi64(t, _mm512_set1_epi64(100))), 16));
+	t = _mm512_and_si512(_mm512_srli_epi64(_mm512_mullo_epi64(v,
+	    _mm512_set1_epi64(103)), 10),
+	    _mm512_set1_epi64(0x000f000f000f000fLL));
+	v = _mm512_or_si512(t, _mm512_slli_epi64(_mm512_sub_epi64(v,
+	    _mm512_mullo_epi64(t, _mm512_set1_epi64(10))), 8));
+	for (int j = 1; j <= 8; j++)
+		nd = _mm512_mask_add_epi64(nd, _mm512_cmpge_epu64_mask(m,
+		    _mm512_set1_epi64((long long)u10[j])), nd, one);
+	n = _mm512_sub_epi64(nd, _mm512_srli_epi64(_mm512_lzcnt_epi64(v), 3));
+	s = _mm512_srlv_epi64(v, _mm512_slli_epi64(_mm512_sub_epi64(
+	    _mm512_set1_epi64(8), nd), 3));
+	all = _mm512_cmpeq_epi64_mask(nd, _mm512_set1_epi64(9));
+	d0 = _mm512_mask_mov_epi64(_mm512_and_si512(s,
+	    _mm512_set1_epi64(0xff)), all, d0);
+	v = _mm512_mask_mov_epi64(_mm512_srli_epi64(s, 8), all, v);
+	_mm512_storeu_si512((void *)vo, _mm512_or_si512(v,
+	    _mm512_set1_epi64((long long)ZEROS8)));
+	_mm256_storeu_si256((void *)ho, _mm512_cvtepi64_epi32(
+	    _mm512_or_si512(d0, _mm512_set1_epi64('0'))));
+	_mm256_storeu_si256((void *)no, _mm512_cvtepi64_epi32(n));
+	_mm256_storeu_si256((void *)leado, _mm512_cvtepi64_epi32(
+	    _mm512_sub_epi64(_mm512_add_epi64(k, nd), one)));
+}
+
+/* tl_fmt_floats for the N values at X (N a multiple of 8), 8 at a time
+ * in vectors but for the layout. */
+X8 static char *
+floats_x8(char *p, const float *x, size_t n)
+{
+	uint64_t v[8];
+	int32_t h[8], nn[8], lead[8];
+	uint32_t u[8];
+	__m512i m, k;
+
+	for (size_t i = 0; i < n; i += 8) {
+		shortest8(x + i, &m, &k);
+		digits8(m, k, v, h, nn, lead);
+		memcpy(u, x + i, sizeof(u));
+		for (int j = 0; j < 8; j++) {
+			*p++ = '\t';
+			*p = '-';
+			p += u[j] >> 31;
+			if ((u[j] & 0x7fffffff) == 0)
+				*p++ = '0';
+			else
+				p = layout(p, (uint32_t)h[j], v[j], nn[j],
+				    lead[j], 9);
+		}
+	}
+	return p;
+}
+
+/* 1 when the processor (and the system) has AVX-512 F, DQ and CD. */
+static int
+have_x8(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("avx512dq") &&
+		    __builtin_cpu_supports("avx512cd");
+	return have;
+}
+#endif
+
+/*
+ * Eight values a turn in vectors where the processor can, the rest two
+ * a turn, both converted before either is written: the second one's
+ * digits do not wait for the first one's length, and the processor
+ * overlaps them better than it does across loop turns.
  */
 char *
 tl_fmt_floats(char *p, const float *x, size_t n, int digits)
@@ -592,6 +797,12 @@ tl_fmt_floats(char *p, const float *x, size_t n, int digits)
 		}
 		return p;
 	}
+#if HAVE_X8
+	if (n >= 8 && have_x8()) {
+		i = n / 8 * 8;
+		p = floats_x8(p, x, i);
+	}
+#endif
 	for (; i + 2 <= n; i += 2) {
 		memcpy(u, x + i, sizeof(u));
 		m0 = shortest(u[0] & 0x7fffffff, &k0);

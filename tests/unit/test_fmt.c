@@ -256,8 +256,9 @@ test_format_forms(void)
 
 /*
  * tl_fmt_floats writes the row that TAB and tl_fmt_float_digits, value
- * by value, write (odd and even lengths: it takes two values a turn),
- * and nothing past the room it asks for.
+ * by value, write (odd and even lengths: it takes eight values a turn in
+ * vectors where the processor can, then two), and nothing past the room
+ * it asks for.
  */
 static void
 test_floats_row(void)
@@ -278,10 +279,12 @@ test_floats_row(void)
 			x[i] = (b & 0x7f800000) == 0x7f800000 ? 0.0f :
 			    from_bits(b);
 		}
-		if (t == 0) {
-			x[0] = -0.0f;
-			x[1] = from_bits(1);
-			x[2] = FLT_MAX;
+		if (t == 0) {	/* each path of shortest(), in one block */
+			static const float edge[] = { -0.0f, 1e-45f, FLT_MAX,
+			    1.0f, -3.0f, 16777215.0f, 0.5f, 1e10f, 0.0f,
+			    FLT_MIN, 1.5e-7f, 123456.79f };
+
+			memcpy(x, edge, sizeof(edge));
 		}
 		for (size_t d = 0; d < sizeof(digits) / sizeof(digits[0]);
 		    d++) {
