@@ -159,9 +159,6 @@ load_stage(struct stage *s)
 		s->head = tl_pipeline_head(s->pipe);
 	} else if ((s->head = s->own = tl_head_load(m, &e)) == NULL)
 		tl_die_err(path, &e);
-	if (tl_head_sparse(s->head) != 0)
-		tl_die("%s: a model of dense and sparse parts (tl-embed "
-		    "--lexical) cannot be stacked yet", path);
 	if (s->pipe != NULL)	/* its outputs are its last model's */
 		memcpy(s->digest, tl_pipeline_head_digest(s->pipe), 65);
 	else if (tl_model_digest_cached(m, path, &key, s->digest) == NULL)
@@ -233,9 +230,11 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 	 * digests. */
 	struct tl_vechdr kept = *in;
 
-	if (st->only) {
+	if (st->only) {		/* and so is the sparse part */
 		kept.stacked = NULL;
 		kept.nstacked = 0;
+		kept.sparse = 0;
+		kept.lexical[0] = '\0';
 	}
 	tl_vechdr_init(&st->hdr);
 	/* Nothing named (an embedding alone): no names, as tl-embed. */
@@ -269,6 +268,12 @@ check_input(const struct stack *st, const char *name,
 		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
 			    "%zu", name, in->dim, s->path, d);
+		if (s->pipe == NULL && tl_head_sparse(s->head) != 0 &&
+		    in->sparse != tl_head_sparse(s->head))
+			tl_die("%s: %s needs a sparse part of %llu buckets "
+			    "(tl-embed --lexical), the stream has %llu", name,
+			    s->path, (unsigned long long)tl_head_sparse(s->head),
+			    (unsigned long long)in->sparse);
 		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
 		    strcmp(in->model, want) != 0)
 			tl_die("%s: vectors made by embedding %.12s..., but %s "
@@ -319,16 +324,29 @@ place(struct stack *st, size_t n, size_t at, size_t k)
 	return at + k;
 }
 
-/* Write the N rows of st->out with their ids and labels. */
+/* Write the N rows of st->out with their ids and labels, and with the
+ * sparse parts of B (NULL: none) when the output keeps them. */
 static void
-put_rows(struct stack *st, size_t n, char *const *id, char *const *label)
+put_rows(struct stack *st, size_t n, char *const *id, char *const *label,
+    const struct tl_vecblock *b)
 {
 	struct tl_err e;
+	int rc;
 
-	for (size_t r = 0; r < n; r++)
-		if (tl_vecwriter_put(st->w, id[r], label[r],
-		    st->out + r * st->dim_out, &e) == -1)
+	for (size_t r = 0; r < n; r++) {
+		const float *x = st->out + r * st->dim_out;
+
+		if (b != NULL && st->hdr.sparse != 0) {
+			size_t j = b->sp_off[r];
+
+			rc = tl_vecwriter_put_sparse(st->w, id[r], label[r], x,
+			    b->sp_off[r + 1] - j, b->sp_idx + j, b->sp_val + j,
+			    &e);
+		} else
+			rc = tl_vecwriter_put(st->w, id[r], label[r], x, &e);
+		if (rc == -1)
 			tl_die_err("stdout", &e);
+	}
 }
 
 static void
@@ -348,14 +366,14 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 	for (i = 0; i < st->nstage; i++) {
 		const struct tl_head *h = st->stage[i].head;
 
-		if (st->stage[i].pipe == NULL)
-			tl_head_apply(h, b->x, b->n, st->proba);
+		if (st->stage[i].pipe == NULL)	/* sparse heads: checked */
+			tl_head_apply_block(h, b, st->proba);
 		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
 		    st->proba, &e) == -1)
 			tl_die_err(st->stage[i].path, &e);
 		at = place(st, b->n, at, tl_head_out_dim(h));
 	}
-	put_rows(st, b->n, b->id, b->label);
+	put_rows(st, b->n, b->id, b->label, b);
 }
 
 /* Raw text in: the embedding's vectors, unless dropped, then each
@@ -379,7 +397,7 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 			tl_die_err(name, &e);
 		at = place(st, b->n, at, tl_head_out_dim(st->stage[i].head));
 	}
-	put_rows(st, b->n, b->id, b->label);
+	put_rows(st, b->n, b->id, b->label, NULL);
 }
 
 /* With raw text in, the records' own components are the vectors of the
@@ -415,14 +433,15 @@ on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 {
 	struct stack *st = ctx;
 
-	if (h->sparse != 0)
-		tl_die("%s: tl-stack does not pass sparse parts (tl-embed "
-		    "--lexical) through yet", name);
 	if (st->w == NULL)
 		start(st, name, h);
 	else if (h->dim != st->dim_in)
 		tl_die("%s: records have %zu values, earlier input had %zu",
 		    name, h->dim, st->dim_in);
+	else if (h->sparse != st->hdr.sparse && !st->only)
+		tl_die("%s: records have a sparse part of %llu buckets, earlier "
+		    "input had %llu", name, (unsigned long long)h->sparse,
+		    (unsigned long long)st->hdr.sparse);
 	else
 		check_input(st, name, h);
 }
