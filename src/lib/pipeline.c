@@ -200,10 +200,10 @@ lexical_ngrams(json_t *meta)
 	return json_is_integer(g) ? (int)json_integer_value(g) : 2;
 }
 
-/* A sparse head (tl-embed --lexical) must take the embedding's vectors
- * alone, the stream its sparse part came with: the pipeline computes that
- * part from the text next to the pooled vector, and no tool passes it on
- * through a head's outputs. */
+/* A sparse head (tl-embed --lexical) gets the part the pipeline computes
+ * from each text next to the pooled vector, wherever its dense input
+ * comes from (tl-stack passes a stream's sparse part through a head's
+ * outputs); its hashing must be one the pipeline can repeat. */
 static int
 check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
 {
@@ -211,10 +211,6 @@ check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
 
 	if (tl_head_sparse(z->head[i]) == 0)
 		return 0;
-	if (z->wire[i].base != 0 || z->wire[i].nstacked > 0)
-		return tl_errf(e, "%s: a model of dense and sparse parts "
-		    "(tl-embed --lexical) must take the embedding's vectors "
-		    "alone, not the outputs of other stages", z->name[i]);
 	if (g < 1 || g > TL_LEXICAL_MAX_NGRAM ||
 	    tl_head_sparse(z->head[i]) > (uint64_t)UINT32_MAX + 1)
 		return tl_errf(e, "%s: its sparse part's n-gram order or "
@@ -617,8 +613,7 @@ stage_index(json_t *js, size_t i, size_t *out, struct tl_err *e)
 }
 
 /* Stage I's sparse head: its part computed as its "lexical" says, which
- * must agree with the head and with any other sparse stage; and it must
- * take the embedding's vectors alone (check_sparse). */
+ * must agree with the head and with any other sparse stage. */
 static int
 load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 {
@@ -628,9 +623,6 @@ load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 	const char *h = json_string_value(json_object_get(lx, "hash"));
 	struct pnode *nd = &p->node[i];
 
-	if (nd->wire.base != 0 || nd->wire.nstacked > 0)
-		return tl_errf(e, "pipeline: stage %zu: a model of dense and "
-		    "sparse parts must take the embedding's vectors alone", i);
 	if ((uint64_t)b != tl_head_sparse(nd->head) || h == NULL ||
 	    strcmp(h, "xxh3-64") != 0)
 		return tl_errf(e, "pipeline: stage %zu: no \"lexical\" "

@@ -161,13 +161,28 @@ tl-embed -m small.tlm --lexical --tsv sent.tsv |
 fails "a sparse part hashed otherwise" 1 "lexmd5: its sparse part's n-gram order or buckets or hashing" \
     tl-stack --freeze -o bad.tlm small.tlm lexmd5.tlm
 fails "a sparse pipeline on vectors" 1 "sparse" tl-stack -m lex-pipe.tlm n.vec
-# A sparse head on a head's outputs: its sparse part could not reach it.
-tl-embed -m small.tlm --lexical --tsv sent.tsv | tail -n +2 | cut -f 19- >lex.part
+# A sparse head on [vector || a sparse head's outputs] (tl-stack passes
+# the sparse part through): the DAG gets the text's n-grams at both heads.
+tl-embed -m small.tlm --lexical --tsv sent.tsv | tl-stack -m lex.tlm |
+    tl-train -q -o lex2.tlm
+tl-stack --freeze -o lex2-pipe.tlm small.tlm lex.tlm lex2.tlm
+tl-embed -m small.tlm --lexical "$ex/new-tweets.txt" | tl-stack -m lex.tlm |
+    tl-predict -m lex2.tlm >a
+tl-predict -m lex2-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "a sparse head on stacked sparse outputs" a b
+# A sparse head on a dense head's outputs alone, its sparse part pasted on.
+lexpart() { tl-embed -m small.tlm --lexical "$@" | tail -n +2 | cut -f 19-; }
+lexpart --tsv sent.tsv >lex.part
 tl-embed -m small.tlm --tsv sent.tsv | tl-predict -m s1.tlm >s1.vec
-{ head -n 1 s1.vec | sed 's/}$/,"sparse":1048576}/'
+{ head -n 1 s1.vec | sed 's/}$/,"sparse":1048576,"lexical":{"ngrams":2,"hash":"xxh3-64"}}/'
   tail -n +2 s1.vec | paste - lex.part; } | tl-train -q -o lex-on-s1.tlm
-fails "a sparse head after another head" 1 "lex-on-s1: a model of dense and sparse parts" \
-    tl-stack --freeze -o bad.tlm small.tlm s1.tlm lex-on-s1.tlm
+tl-stack --freeze -o lex-on-s1-pipe.tlm small.tlm s1.tlm lex-on-s1.tlm
+lexpart "$ex/new-tweets.txt" >new.part
+tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m s1.tlm >s1n.vec
+{ head -n 1 s1n.vec | sed 's/}$/,"sparse":1048576,"lexical":{"ngrams":2,"hash":"xxh3-64"}}/'
+  tail -n +2 s1n.vec | paste - new.part; } | tl-predict -m lex-on-s1.tlm >a
+tl-predict -m lex-on-s1-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "a sparse head on a dense head's outputs" a b
 
 # A head that does not record its embedding (trained on a stream without
 # a header) takes the stage before it.
