@@ -1625,8 +1625,10 @@ tl_linear_meta(const struct tl_linear *lin, const struct tl_linear_opts *o,
 	if (*im != '\0' &&
 	    tl_meta_add_parent(meta, im, "embedding", "input-embedding") != 0)
 		goto fail;
+	/* a stream names the models stacked into it by digest alone: their
+	 * kind (any head) is the file's, which tl-info reads when found */
 	for (size_t j = 0; j < nstacked; j++)
-		if (tl_meta_add_parent(meta, stacked[j], "softmax",
+		if (tl_meta_add_parent(meta, stacked[j], "model",
 		    "stacked") != 0)
 			goto fail;
 	if (o->init != NULL && o->init_digest != NULL &&
