@@ -613,8 +613,10 @@ prep_ft() {
 
 # curve_lex NAME N: the tl+lex point, the same pooled GloVe vectors with
 # hashed word 1-2-gram counts (tl-embed --lexical) in one tl-train model;
-# C and the dense part's weight chosen by CV on the N rows, and above 3000
-# rows the pair chosen at N = 3000 (as the tfidf peer does with its C).
+# C, the dense part's weight and the sparse weighting (min_df, IDF) chosen
+# by CV on the N rows, and above 3000 rows C and the weight chosen at
+# N = 3000 (as the tfidf peer does with its C), the CV choosing only the
+# sparse weighting then.
 curve_lex() {
 	lo=$LEXOPT
 	[ "$2" = all ] && [ -n "$LEX3000" ] && lo=$LEX3000
@@ -625,7 +627,7 @@ curve_lex() {
 	[ "$2" = 3000 ] && LEX3000=$(tl-info "$W/$1.lex.tlm" | awk -F': ' '
 	    /"chosen_C"/ { c = $2 } /"chosen_dense_weight"/ { w = $2 }
 	    END { gsub(/,/, "", c); gsub(/,/, "", w)
-		if (c != "") printf "-C %s --dense-weight %s", c, w }')
+		if (c != "") printf "--cv 3 -C %s --dense-weight %s", c, w }')
 	printf '%s\t%s\ttl+lex\t%s\n' "$1" "$2" \
 	    "$(acc "$W/$1.lex.pred" "$W/$1.ctest.tsv")" >>"$OUT/curves.tsv"
 }
@@ -734,8 +736,9 @@ Methods: **tl** = default GloVe -> \`tl-embed --pool $BEST_POOL\` -> \`tl-train 
 $( [ $HAS_CV = 1 ] && echo "(C chosen by cross-validation on the N training rows only)" || echo "(**tl-train --cv not available yet: C fixed at 1**)");
 **tl+lex** = the same vectors with hashed word 1-2-gram counts
 (\`tl-embed --pool $BEST_POOL --lexical\`) in one model, \`tl-train $LEXOPT\`
-(C and the dense part's weight chosen by 3-fold CV on the N rows; above 3000
-rows the pair chosen at N = 3000, as for tfidf);
+(C, the dense part's weight and the sparse part's weighting -- min_df 2 or 1,
+smooth IDF or none -- chosen by 3-fold CV on the N rows; above 3000 rows C
+and the weight chosen at N = 3000, as for tfidf, the CV choosing the weighting);
 **ft** = \`fasttext supervised\` defaults; **ft25** = \`-epoch 25 -wordNgrams 2\`;
 **ftglove** = \`-dim 100 -pretrainedVectors glove.vec\` (the same GloVe vectors,
 restricted to the data set's words); **tfidf** = scikit-learn

@@ -50,7 +50,8 @@ nrows_of(const struct tl_sparse_data *D)
 	return D->rows != NULL ? D->nrows : D->n;
 }
 
-/* The columns: buckets in >= min_df training rows, and their IDF. */
+/* The columns: buckets in >= min_df training rows, and their IDF (1
+ * each without s->smooth_idf). */
 static int
 learn_columns(struct tl_sparselin *s, const struct tl_sparse_data *D,
     struct tl_err *e)
@@ -80,10 +81,11 @@ learn_columns(struct tl_sparselin *s, const struct tl_sparse_data *D,
 	for (size_t j = 0; j < tot; j += run) {
 		for (run = 1; j + run < tot && all[j + run] == all[j]; run++)
 			;
-		if (run < TL_SPARSELIN_MIN_DF)
+		if (run < (size_t)s->min_df)
 			continue;
 		s->col[m] = all[j];
-		s->idf[m++] = (float)(log((1.0 + n) / (1.0 + run)) + 1);
+		s->idf[m++] = s->smooth_idf ? (float)(log((1.0 + n) /
+		    (1.0 + run)) + 1) : 1;
 	}
 	s->m = m;
 	free(all);
@@ -464,7 +466,7 @@ check_opts(const struct tl_linear_opts *o, struct tl_err *e)
 
 int
 tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
-    char *const *classes, size_t k, double dense_weight,
+    char *const *classes, size_t k, const struct tl_sparse_opts *so,
     const struct tl_linear_opts *o, struct tl_linear_report *r,
     struct tl_err *e)
 {
@@ -483,7 +485,9 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 	if (k < 2 || nrows_of(data) == 0)
 		return tl_errf(e, "need at least 2 classes and 1 row");
 	s->buckets = data->buckets;
-	s->dense_weight = dense_weight > 0 ? dense_weight : 1;
+	s->dense_weight = so->dense_weight > 0 ? so->dense_weight : 1;
+	s->min_df = so->min_df >= 1 ? so->min_df : TL_SPARSELIN_MIN_DF;
+	s->smooth_idf = so->smooth_idf != 0;
 	if (learn_columns(s, data, e) < 0 || alloc_model(s, k, data->d, e) < 0)
 		goto fail;
 	for (size_t c = 0; c < k; c++)
@@ -591,8 +595,9 @@ tl_sparselin_meta(const struct tl_sparselin *s,
 	    json_string("sparse-softmax")) != 0 ||
 	    json_object_set_new(meta, "sparse", json_pack("{s:I,s:I,s:i,"
 	    "s:s,s:s,s:f}", "buckets", (json_int_t)s->buckets, "columns",
-	    (json_int_t)s->m, "min_df", TL_SPARSELIN_MIN_DF, "idf", "smooth",
-	    "norm", "l2", "dense_weight", s->dense_weight)) != 0) {
+	    (json_int_t)s->m, "min_df", s->min_df, "idf",
+	    s->smooth_idf ? "smooth" : "none", "norm", "l2", "dense_weight",
+	    s->dense_weight)) != 0) {
 		json_decref(meta);
 		return NULL;
 	}
@@ -666,6 +671,7 @@ load_meta(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
 	    "input_dim")), b = json_integer_value(json_object_get(sp,
 	    "buckets")), mm = json_integer_value(json_object_get(sp,
 	    "columns"));
+	const char *idf;
 
 	if (k < 2 || d < 1 || b < 1 || b > (json_int_t)UINT32_MAX + 1 ||
 	    mm < 0 || mm > b || !json_is_array(cl) ||
@@ -676,6 +682,10 @@ load_meta(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
 	s->buckets = (uint64_t)b;
 	s->dense_weight = json_number_value(json_object_get(sp,
 	    "dense_weight"));
+	/* the weights themselves are in sparse.idf; this only describes */
+	idf = json_string_value(json_object_get(sp, "idf"));
+	s->smooth_idf = idf == NULL || strcmp(idf, "none") != 0;
+	s->min_df = (int)json_integer_value(json_object_get(sp, "min_df"));
 	s->m = (size_t)mm;
 	if (alloc_model(s, (size_t)k, (size_t)d, e) < 0)
 		return -1;

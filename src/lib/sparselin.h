@@ -5,11 +5,17 @@
  * carry hashed n-gram counts (tl-embed --lexical; vecstream.h).
  *
  * Training on rows R: the sparse part's buckets present in at least
- * min_df (2) rows of R become the model's columns (m of them), each with
- * the smooth IDF of scikit-learn, idf = ln((1 + |R|) / (1 + df)) + 1; a
- * row's sparse features are its values times their IDF, L2-normalised over
- * the row (TfidfVectorizer(sublinear_tf=True, min_df=2) on the same
- * counts, as the values are already 1 + ln(count)).  The dense part is
+ * min_df (2 by default) rows of R become the model's columns (m of them),
+ * each with the smooth IDF of scikit-learn, idf = ln((1 + |R|) / (1 + df))
+ * + 1, or with idf 1 when the fit is told not to weight by IDF; a row's
+ * sparse features are its values times their IDF, L2-normalised over the
+ * row (TfidfVectorizer(sublinear_tf=True, min_df, use_idf) on the same
+ * counts, as the values are already 1 + ln(count)).  Neither setting
+ * suits every data set: in short texts (package descriptions) the n-grams
+ * seen once are many of the informative ones, in long ones (e-mails)
+ * mostly noise that only dilutes the row's norm; and IDF estimated from a
+ * few hundred long texts raises the rare n-grams above the common ones.
+ * tl-train's cross-validation chooses both (tl_sparse_opts).  The dense part is
  * standardised and divided by sqrt(d), s(x) = a (x - mean) / (sd sqrt(d))
  * (sd 0 counts as 1), so that with the dense weight a = 1 it too has unit
  * expected squared norm and one C balances both parts; tl-train can choose
@@ -64,6 +70,8 @@ struct tl_sparselin {
 	size_t	  k, d, m;	/* classes, dense dim, sparse columns */
 	uint64_t  buckets;
 	double	  dense_weight;	/* a: the dense part's weight, below */
+	int	  min_df;	/* columns: buckets in >= min_df rows */
+	int	  smooth_idf;	/* 1: idf as above; 0: every idf is 1 */
 	char	**classes;	/* k names, strcmp order */
 	float	 *w, *b;	/* k x d weights over s(x), k biases */
 	float	 *mean, *scale;	/* d each: s(x) = (x - mean) / scale */
@@ -74,13 +82,21 @@ struct tl_sparselin {
 
 #define TL_SPARSELIN_MIN_DF 2
 
+/* How a fit weighs the two parts and the sparse part's columns. */
+struct tl_sparse_opts {
+	double	dense_weight;	/* a (<= 0: 1) */
+	int	min_df;		/* >= 1 (< 1: TL_SPARSELIN_MIN_DF) */
+	int	smooth_idf;	/* nonzero: smooth IDF; 0: every idf is 1 */
+};
+
 /* Train S on DATA's rows (classes Y among the K >= 2 names CLASSES,
- * copied) with the dense weight DENSE_WEIGHT (<= 0: 1), and o->C, o->tol
+ * copied) with SO's dense weight, min_df and IDF weighting, and o->C,
+ * o->tol
  * and o->max_iter of O (o->kind must be softmax; other options are
  * refused).  0 (R says how it went), or -1 with E filled in. */
 int	tl_sparselin_fit(struct tl_sparselin *s,
 	    const struct tl_sparse_data *data, char *const *classes, size_t k,
-	    double dense_weight, const struct tl_linear_opts *o,
+	    const struct tl_sparse_opts *so, const struct tl_linear_opts *o,
 	    struct tl_linear_report *r, struct tl_err *e);
 
 /* The K probabilities of one record, dense values X (s->d) and NNZ sparse
@@ -99,8 +115,9 @@ double	tl_sparselin_objective(const double *u, size_t n, size_t d,
 	    double *grad);
 
 /* The description of S (kind "sparse-softmax"): tl_linear_meta's with a
- * "sparse" object {"buckets", "columns", "min_df", "idf": "smooth",
- * "norm": "l2"}.  New reference, or NULL when out of memory. */
+ * "sparse" object {"buckets", "columns", "min_df", "idf": "smooth" or
+ * "none", "norm": "l2", "dense_weight"}.  New reference, or NULL when
+ * out of memory. */
 json_t	*tl_sparselin_meta(const struct tl_sparselin *s,
 	    const struct tl_linear_opts *o, const struct tl_linear_report *r,
 	    const char *input_model, char *const *stacked, size_t nstacked);

@@ -14,8 +14,11 @@ given to LogisticRegression(C, tol=1e-10) as one scipy sparse matrix.
                 of the sparse parts as tl-formats(5) defines it
   dense-weight  --dense-weight 0.5 matches the same features with the
                 dense part times 0.5
-  cv            --cv 3 -C 0.1,1 --dense-weight 0.5,1 --oof picks a pair and
-                writes one out-of-fold row per record
+  cv            --cv 3 -C 0.1,1 --dense-weight 0.5,1 --oof picks a C, a
+                weight, a min_df (2 or 1) and an IDF weighting (smooth or
+                none) and writes one out-of-fold row per record
+  cv-idf        the model's columns and sparse.idf are those of the chosen
+                min_df and IDF weighting (the smooth IDF or all 1)
   refuse-*      a sparse model on a stream without the part is refused
 """
 import hashlib
@@ -92,13 +95,13 @@ def features(x, rows, cols, idf, mean, scale):
     return sp.hstack([sp.csr_matrix(dense), s]).tocsr()
 
 
-def learn(x, rows, weight):
+def learn(x, rows, weight, min_df=2):
     n, d = x.shape
     df = {}
     for row in rows:
         for b in row:
             df[b] = df.get(b, 0) + 1
-    cols = sorted(b for b, c in df.items() if c >= 2)
+    cols = sorted(b for b, c in df.items() if c >= min_df)
     idf = np.array([np.log((1 + n) / (1 + df[b])) + 1 for b in cols])
     xd = x.astype(np.float64)
     sd = xd.std(axis=0)
@@ -163,8 +166,19 @@ def cv(tmp):
     with open(oof) as f:
         lines = [ln for ln in f if ln[0] != "#"]
     check("cv", c["chosen_C"] in (0.1, 1) and
-          c["chosen_dense_weight"] in (0.5, 1) and len(lines) == 120 and
+          c["chosen_dense_weight"] in (0.5, 1) and
+          c["idf"] == ["smooth", "none"] and c["min_df"] == [2, 1] and
+          c["chosen_min_df"] in (2, 1) and
+          c["chosen_idf"] in ("smooth", "none") and len(lines) == 120 and
           all(len(ln.split("\t")) == 5 for ln in lines), json.dumps(c))
+    t, _ = read_safetensors(model)
+    cols, idf, _, _ = learn(x, rows, 1, c["chosen_min_df"])
+    if c["chosen_idf"] == "none":
+        idf = np.ones(len(cols))
+    check("cv-idf", meta["sparse"]["idf"] == c["chosen_idf"] and
+          meta["sparse"]["min_df"] == c["chosen_min_df"] and
+          list(t["sparse.columns"]) == cols and
+          np.abs(t["sparse.idf"] - idf).max() < 1e-6, meta["sparse"]["idf"])
     # a stream without the sparse part is refused by the sparse model
     dense = os.path.join(tmp, "dense.vec")
     with open(dense, "w") as f:

@@ -79,6 +79,7 @@ test_fit_save_load(void)
 	static const float val[6] = { 1, 1, 1, 1, 1, 1 };
 	char *classes[2] = { "a", "b" }, digest[65], *buf;
 	struct tl_sparse_data D6 = { x, 6, 2, off, idx, val, 100, y, NULL, 0 };
+	struct tl_sparse_opts so = { 1, 2, 1 };
 	struct tl_linear_opts o;
 	struct tl_linear_report r;
 	struct tl_sparselin s, s2;
@@ -90,7 +91,7 @@ test_fit_save_load(void)
 	json_t *meta;
 
 	tl_linear_opts_init(&o);
-	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == 0);
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, &so, &o, &r, &e) == 0);
 	T_CHECK(s.m == 2 && s.col[0] == 10 && s.col[1] == 20);	/* df >= 2 */
 	T_NEAR(s.idf[0], log(7.0 / 4) + 1, 1e-6);
 	T_CHECK(r.accuracy == 1 && r.status == TL_LBFGS_CONVERGED);
@@ -114,7 +115,7 @@ test_fit_save_load(void)
 	free(buf);
 	/* no bucket in two rows: no columns, and still a model */
 	D6.idx = (const uint32_t[]){ 1, 2, 3, 4, 5, 6 };
-	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == 0 &&
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, &so, &o, &r, &e) == 0 &&
 	    s.m == 0);
 	f = open_memstream(&buf, &len);
 	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
@@ -129,7 +130,59 @@ test_fit_save_load(void)
 	free(buf);
 	/* other kinds and options are refused */
 	o.kind = TL_LINEAR_LOGISTIC;
-	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, 1, &o, &r, &e) == -1);
+	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, &so, &o, &r, &e) == -1);
+}
+
+/* Without IDF every column weighs 1, the description says "none", and a
+ * loaded model says so too; the columns are the same as with IDF.  With
+ * min_df 1 a bucket of one row is a column too. */
+static void
+test_no_idf(void)
+{
+	static const float x[4 * 2] = { 1, 0, 0.9f, 0.1f, 0, 1, 0.1f, 0.8f };
+	static const size_t off[5] = { 0, 2, 3, 5, 6 }, y[4] = { 0, 0, 1,
+	    1 };
+	static const uint32_t idx[6] = { 10, 20, 10, 20, 30, 20 };
+	static const float val[6] = { 1, 1.5f, 1, 1, 1, 1 };
+	struct tl_sparse_data D4 = { x, 4, 2, off, idx, val, 100, y, NULL, 0 };
+	struct tl_sparse_opts so = { 1, 2, 1 }, none = { 1, 2, 0 },
+	    once = { 1, 1, 1 };
+	char *classes[2] = { "a", "b" }, digest[65], *buf;
+	struct tl_linear_opts o;
+	struct tl_linear_report r;
+	struct tl_sparselin s, s2;
+	struct tl_model *m;
+	struct tl_err e;
+	size_t len;
+	FILE *f;
+	json_t *meta;
+
+	tl_linear_opts_init(&o);
+	T_CHECK(tl_sparselin_fit(&s, &D4, classes, 2, &so, &o, &r, &e) == 0);
+	T_CHECK(s.m == 2 && s.smooth_idf == 1);
+	T_NEAR(s.idf[1], log(5.0 / 4) + 1, 1e-6);	/* bucket 20: df 3 */
+	tl_sparselin_free(&s);
+	T_CHECK(tl_sparselin_fit(&s, &D4, classes, 2, &once, &o, &r, &e) == 0);
+	T_CHECK(s.m == 3 && s.col[2] == 30 && s.min_df == 1);
+	T_NEAR(s.idf[2], log(5.0 / 2) + 1, 1e-6);
+	tl_sparselin_free(&s);
+	T_CHECK(tl_sparselin_fit(&s, &D4, classes, 2, &none, &o, &r, &e) == 0);
+	T_CHECK(s.m == 2 && s.col[0] == 10 && s.col[1] == 20 &&
+	    s.smooth_idf == 0 && s.idf[0] == 1 && s.idf[1] == 1);
+	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
+	T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(
+	    meta, "sparse"), "idf")), "none") == 0);
+	f = open_memstream(&buf, &len);
+	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
+	fclose(f);
+	json_decref(meta);
+	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL &&
+	    tl_sparselin_load(m, &s2, &e) == 0 && s2.smooth_idf == 0 &&
+	    s2.idf[0] == 1 && s2.idf[1] == 1);
+	tl_sparselin_free(&s);
+	tl_sparselin_free(&s2);
+	tl_model_free(m);
+	free(buf);
 }
 
 int
@@ -138,5 +191,6 @@ main(void)
 	T_RUN(test_gradient_multinomial);
 	T_RUN(test_gradient_binary);
 	T_RUN(test_fit_save_load);
+	T_RUN(test_no_idf);
 	return t_done();
 }
