@@ -763,6 +763,66 @@ floats_x8(char *p, const float *x, size_t n)
 	return p;
 }
 
+/*
+ * tl_fmt_floats with DIGITS (1 to 9) for the N values at X (N a multiple
+ * of 8): fmt_digits() in vectors, the same double operations lane by
+ * lane (no fused multiply-add, so the same roundings); the values it
+ * hands to snprintf (zero, |X| >= 10^DIGITS, tiny ones) go one by one.
+ */
+X8 static char *
+floats_digits_x8(char *p, const float *x, size_t n, int digits)
+{
+	const __m512i one = _mm512_set1_epi64(1);
+	const __m512d two52 = _mm512_set1_pd(0x1p52);
+	uint64_t v[8];
+	int32_t h[8], nn[8], lead[8];
+	uint32_t u[8];
+	__m512d ad, pw, md;
+	__m512i ld, k;
+	__mmask8 ok, big;
+
+	for (size_t i = 0; i < n; i += 8) {
+		ad = _mm512_abs_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
+		ok = _mm512_cmp_pd_mask(ad, _mm512_setzero_pd(), _CMP_NEQ_OQ) &
+		    _mm512_cmp_pd_mask(ad, _mm512_set1_pd(HUGE_VAL),
+		    _CMP_LT_OQ);
+		/* lead_of() */
+		ld = _mm512_srai_epi64(_mm512_mul_epi32(_mm512_sub_epi64(
+		    _mm512_srli_epi64(_mm512_castpd_si512(ad), 52),
+		    _mm512_set1_epi64(1023)), _mm512_set1_epi64(78913)), 18);
+		pw = _mm512_mask_i64gather_pd(ad, ok, _mm512_add_epi64(ld,
+		    _mm512_set1_epi64(1 - P10_MIN)), p10_tab, 8);
+		ld = _mm512_mask_add_epi64(ld, _mm512_cmp_pd_mask(ad, pw,
+		    _CMP_GE_OQ), ld, one);
+		k = _mm512_sub_epi64(_mm512_set1_epi64(digits - 1), ld);
+		ok &= _mm512_cmpge_epi64_mask(k, _mm512_setzero_si512()) &
+		    _mm512_cmple_epi64_mask(k, _mm512_set1_epi64(12));
+		pw = _mm512_mask_i64gather_pd(ad, ok, _mm512_sub_epi64(k,
+		    _mm512_set1_epi64(P10_MIN)), p10_tab, 8);
+		md = _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(ad, pw), two52),
+		    two52);
+		big = _mm512_cmp_pd_mask(md, _mm512_set1_pd((double)
+		    u10[digits]), _CMP_GE_OQ);
+		md = _mm512_mask_div_pd(md, big, md, _mm512_set1_pd(10));
+		k = _mm512_mask_sub_epi64(k, big, k, one);
+		digits8(_mm512_cvttpd_epu64(md), _mm512_sub_epi64(
+		    _mm512_setzero_si512(), k), v, h, nn, lead);
+		memcpy(u, x + i, sizeof(u));
+		for (int j = 0; j < 8; j++) {
+			*p++ = '\t';
+			if (!(ok >> j & 1)) {
+				p = printf_digits(p, x[i + j], digits);
+				continue;
+			}
+			*p = '-';
+			p += u[j] >> 31;
+			p = layout(p, (uint32_t)h[j], v[j], nn[j], lead[j],
+			    digits);
+		}
+	}
+	return p;
+}
+
 /* 1 when the processor (and the system) has AVX-512 F, DQ and CD. */
 static int
 have_x8(void)
@@ -791,6 +851,12 @@ tl_fmt_floats(char *p, const float *x, size_t n, int digits)
 	int k0, k1;
 
 	if (digits > 0 && digits <= 9) {
+#if HAVE_X8
+		if (n >= 8 && have_x8()) {
+			i = n / 8 * 8;
+			p = floats_digits_x8(p, x, i, digits);
+		}
+#endif
 		for (; i < n; i++) {
 			*p++ = '\t';
 			p = fmt_digits(p, x[i], digits);

@@ -256,15 +256,15 @@ test_format_forms(void)
 
 /*
  * tl_fmt_floats writes the row that TAB and tl_fmt_float_digits, value
- * by value, write (odd and even lengths: it takes eight values a turn in
- * vectors where the processor can, then two), and nothing past the room
- * it asks for.
+ * by value, write, for several DIGITS (odd and even lengths: it takes
+ * eight values a turn in vectors where the processor can, then fewer),
+ * and nothing past the room it asks for.
  */
 static void
 test_floats_row(void)
 {
 	enum { N = 101, ROOM = N * (TL_FMT_FLOAT_MAX + 1) };
-	static const int digits[] = { 0, 6, 9, -1 };
+	static const int digits[] = { 0, 1, 3, 6, 9, -1 };
 	float x[N];
 	char row[ROOM + 16], want[ROOM + 1], *p, *q;
 	int bad = 0;
