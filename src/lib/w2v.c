@@ -24,6 +24,7 @@
 
 #include <xxhash.h>
 
+#include "embed.h"
 #include "model.h"
 #include "w2v.h"
 #include "names.h"
@@ -1148,11 +1149,14 @@ tl_w2v_write(struct tl_w2v *w, json_t *meta, FILE *f, char digest[65],
     struct tl_err *e)
 {
 	struct tl_model_writer *mw = NULL;
+	struct tl_embed *v = NULL;
+	const uint64_t *table;
 	float *vec = NULL;
 	int64_t *off = NULL, *cnt = NULL;
 	uint64_t vshape[2] = { w->n, w->o.dim }, nshape[1] = { w->n },
 	    oshape[1] = { w->n + 1 }, bshape[1] = { w->nbytes },
-	    sshape[2] = { w->o.sub.bucket, w->o.dim };
+	    sshape[2] = { w->o.sub.bucket, w->o.dim }, hshape[1];
+	size_t nslots;
 	int rc = -1;
 
 	if (!w->prepared || w->ncorp == 0 || w->written)
@@ -1171,9 +1175,17 @@ tl_w2v_write(struct tl_w2v *w, json_t *meta, FILE *f, char digest[65],
 		off[i] = (int64_t)w->woff[i];
 	for (size_t i = 0; i < w->n; i++)
 		cnt[i] = (int64_t)w->count[i];
+	/* the lookup table, stored so that loading need not build it */
+	if ((v = tl_embed_new(w->n, w->o.dim, off, (const uint8_t *)w->bytes,
+	    w->nbytes, vec, e)) == NULL)
+		goto out;
+	table = tl_embed_table(v, &nslots);
+	hshape[0] = nslots;
 	pack_input(w);
 	w->written = 1;
-	if (tl_model_writer_add(mw, "vectors", TL_DTYPE_F32, 2, vshape, vec,
+	if (tl_model_writer_add(mw, "vocab.hash", TL_DTYPE_I64, 1, hshape,
+	    table, e) == -1 ||
+	    tl_model_writer_add(mw, "vectors", TL_DTYPE_F32, 2, vshape, vec,
 	    e) == -1 || tl_model_writer_add(mw, "counts", TL_DTYPE_I64, 1,
 	    nshape, cnt, e) == -1 || tl_model_writer_add(mw, "vocab.offsets",
 	    TL_DTYPE_I64, 1, oshape, off, e) == -1 ||
@@ -1186,6 +1198,7 @@ tl_w2v_write(struct tl_w2v *w, json_t *meta, FILE *f, char digest[65],
 	rc = tl_model_writer_write(mw, meta, f, digest, e);
 out:
 	tl_model_writer_free(mw);
+	tl_embed_free(v);
 	free(vec);
 	free(off);
 	free(cnt);
