@@ -379,15 +379,19 @@ put_decimal(char *p, uint32_t m, int q, int prec)
 	/* digits: floor(bits * log10(2)), or one more (1233 / 2^12) */
 	nd = ((32 - __builtin_clz(m)) * 1233) >> 12;
 	nd += m >= u10[nd];
+	/* trailing zeros: the zero bytes at the top of W */
+	n = nd - ((__builtin_clzll(w | 1) + (w == 0)) >> 3);
 	/* the nine digits past their 9 - ND leading zeros: when ND < 9 the
-	 * first is byte 8 - ND of W; chosen by a mask, not a branch, which
-	 * would mispredict (and computed beside ND, not after it) */
+	 * first is byte 8 - ND of W */
 	s = w >> (8 * (8 - nd) & 63);
+	if (prec < 9)	/* --digits: ND <= DIGITS < 9 (a steady branch) */
+		return layout(p, ((uint32_t)s & 0xff) | '0', (s >> 8) | ZEROS8,
+		    n, q + nd - 1, prec);
+	/* else chosen by a mask, not a branch on ND, which would
+	 * mispredict (and computed beside ND, not after it) */
 	all = 0 - (uint64_t)(nd == 9);
 	h = (d0 & (uint32_t)all) | ((uint32_t)s & 0xff & ~(uint32_t)all);
 	v = (w & all) | (s >> 8 & ~all);
-	/* trailing zeros: the zero bytes at the top of W */
-	n = nd - ((__builtin_clzll(w | 1) + (w == 0)) >> 3);
 	return layout(p, h | '0', v | ZEROS8, n, q + nd - 1, prec);
 }
 
@@ -599,8 +603,9 @@ tl_fmt_float_digits(char *p, float x, int digits)
  * 64 x 64-bit product.  Zero gives any M (the caller writes "0").
  */
 #define X8	__attribute__((target("avx512f,avx512dq,avx512cd")))
+#define X8_INLINE	X8 static inline __attribute__((always_inline))
 
-X8 static inline __m512i
+X8_INLINE __m512i
 round_to_odd8(__m512i g, __m512i cp)
 {
 	const __m512i one = _mm512_set1_epi64(1);
@@ -616,7 +621,7 @@ round_to_odd8(__m512i g, __m512i cp)
 
 /* The shortest digits *M * 10^*K of the 8 floats at X (their sign
  * ignored). */
-X8 static inline void
+X8_INLINE void
 shortest8(const float *x, __m512i *mo, __m512i *ko)
 {
 	const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
@@ -690,7 +695,7 @@ shortest8(const float *x, __m512i *mo, __m512i *ko)
  * steps as nine_digits(), a lane per value; the digit count by
  * comparison with the powers of 10, the trailing zeros by vplzcntq.
  */
-X8 static void
+X8_INLINE void
 digits8(__m512i m, __m512i k, uint64_t *vo, int32_t *ho, int32_t *no,
     int32_t *leado)
 {
