@@ -502,6 +502,43 @@ tl_model_load_mem(const void *buf, size_t n, struct tl_err *e)
 	return model_from(copy, n, 0, e);
 }
 
+struct tl_model *
+tl_model_view(const struct tl_model *m, const char *prefix, json_t *meta,
+    const char *digest, struct tl_err *e)
+{
+	struct tl_model *v;
+	size_t plen = strlen(prefix);
+
+	/* No META is left to the loaders that read it, as for a file. */
+	if (digest == NULL || strlen(digest) != 64 ||
+	    (meta != NULL && !json_is_object(meta)))
+		return tl_errf(e, "a view needs a SHA-256 and an object"),
+		    NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->ent = calloc(m->nent ? m->nent : 1, sizeof(*v->ent))) ==
+	    NULL) {
+		free(v);
+		return tl_errf(e, "out of memory"), NULL;
+	}
+	for (size_t i = 0; i < m->nent; i++) {
+		struct entry *en = &v->ent[v->nent];
+
+		if (strncmp(m->ent[i].t.name, prefix, plen) != 0)
+			continue;
+		*en = m->ent[i];
+		en->copy = NULL;	/* the data stay M's */
+		if ((en->t.name = strdup(m->ent[i].t.name + plen)) == NULL) {
+			tl_model_free(v);
+			return tl_errf(e, "out of memory"), NULL;
+		}
+		v->nent++;
+	}
+	v->meta = json_incref(meta);
+	memcpy(v->digest, digest, 65);
+	v->have_digest = 1;
+	return v;
+}
+
 /* Read all of FD (a pipe, a terminal, a special file) into *BUF. */
 static int
 read_all(int fd, unsigned char **buf, size_t *len, struct tl_err *e)

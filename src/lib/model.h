@@ -58,6 +58,15 @@ struct tl_model;
  * NULL with E filled in (a byte offset where the file is at fault). */
 struct tl_model	*tl_model_load(const char *path, struct tl_err *e);
 
+/* A model of M's tensors whose names begin with PREFIX, named without it
+ * and described by META (the "tl" description, or NULL as for a file
+ * without one; a reference is taken),
+ * whose SHA-256 is DIGEST (64 hex digits, the one recorded for it: a
+ * view has no bytes of its own to hash).  The tensors' data stay M's, not
+ * copied: M must outlive the view.  NULL with E filled in. */
+struct tl_model	*tl_model_view(const struct tl_model *m, const char *prefix,
+		    json_t *meta, const char *digest, struct tl_err *e);
+
 /* Load a model from the N bytes at BUF (copied). For tests and pipes. */
 struct tl_model	*tl_model_load_mem(const void *buf, size_t n,
 		    struct tl_err *e);

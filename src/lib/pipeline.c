@@ -485,40 +485,16 @@ struct tl_pipeline {
 };
 
 /* Stage I of M as a model of its own: the tensors "stageI.*" without the
- * prefix, described by DESC.  New model, or NULL with E filled in. */
+ * prefix, described by DESC, of digest D; a view of M's tensors, so that
+ * loading a pipeline copies no embedding.  NULL with E filled in. */
 static struct tl_model *
-stage_model(struct tl_model *m, size_t i, json_t *desc, struct tl_err *e)
+stage_model(struct tl_model *m, size_t i, json_t *desc, const char *d,
+    struct tl_err *e)
 {
-	struct tl_model_writer *w;
-	struct tl_model *sub = NULL;
-	char prefix[32], digest[65], *buf = NULL;
-	size_t plen, len = 0;
-	FILE *f = NULL;
+	char prefix[32];
 
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "stage%zu.", i);
-	if ((w = tl_model_writer_new()) == NULL)
-		return tl_errf(e, "out of memory"), NULL;
-	for (size_t k = 0; k < tl_model_ntensors(m); k++) {
-		const struct tl_tensor *t = tl_model_tensor_at(m, k);
-
-		if (strncmp(t->name, prefix, plen) == 0 &&
-		    tl_model_writer_add(w, t->name + plen, t->dtype, t->ndim,
-		    t->shape, t->data, e) == -1)
-			goto out;
-	}
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		tl_errf(e, "out of memory");
-		goto out;
-	}
-	if (tl_model_writer_write(w, desc, f, digest, e) == 0 &&
-	    fclose(f) == 0)
-		sub = tl_model_load_mem(buf, len, e);
-	else if (f != NULL)
-		fclose(f);
-out:
-	free(buf);
-	tl_model_writer_free(w);
-	return sub;
+	snprintf(prefix, sizeof(prefix), "stage%zu.", i);
+	return tl_model_view(m, prefix, desc, d, e);
 }
 
 /* Prefix E's message with the stage I it is about; returns -1. */
@@ -590,7 +566,7 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 		return -1;
 	if ((p->emb = borrow_embedding(m, &o, e)) == NULL && e->msg[0] != '\0')
 		return -1;
-	if (p->emb == NULL && ((p->emb_model = stage_model(m, 0, desc, e)) ==
+	if (p->emb == NULL && ((p->emb_model = stage_model(m, 0, desc, d, e)) ==
 	    NULL || (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL))
 		return in_stage(e, 0);
 	if (tl_tokens_configure(&p->tok, json_object_get(desc, "tokenizer"),
@@ -668,8 +644,8 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 	if (d == NULL || strlen(d) != 64)
 		return tl_errf(e, "pipeline: stage %zu has no \"sha256\"", i);
 	memcpy(p->head_digest, d, 65);	/* the last one stays */
-	if ((sub = stage_model(m, i, json_object_get(js, "description"), e))
-	    == NULL)
+	if ((sub = stage_model(m, i, json_object_get(js, "description"), d,
+	    e)) == NULL)
 		return in_stage(e, i);
 	nd->head = tl_head_load(sub, e);
 	tl_model_free(sub);

@@ -690,6 +690,60 @@ t_meta(void)
 	json_decref(m);
 }
 
+/* A view of a pipeline's stage: the stage's tensors under their own names,
+ * the parent's very bytes (nothing copied), the digest it is given. */
+static void
+t_view(void)
+{
+	static const uint64_t s23[] = { 2, 3 }, s2[] = { 2 };
+	static const char d[] = "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef";
+	struct tl_model_writer *w = tl_model_writer_new();
+	json_t *meta = small_meta();
+	struct tl_model *m = NULL, *v;
+	struct tl_err e;
+	char digest[65], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	T_CHECK(tl_model_writer_add(w, "stage0.weight", TL_DTYPE_F32, 2, s23,
+	    weight, &e) == 0 && tl_model_writer_add(w, "stage1.bias",
+	    TL_DTYPE_F32, 1, s2, bias, &e) == 0 && tl_model_writer_add(w,
+	    "stage0.bias", TL_DTYPE_F32, 1, s2, bias, &e) == 0);
+	T_CHECK(tl_model_writer_write(w, meta, f, digest, &e) == 0);
+	T_CHECK(fclose(f) == 0 && (m = tl_model_load_mem(buf, len, &e)) !=
+	    NULL);
+	if (m == NULL)
+		goto out;
+	v = tl_model_view(m, "stage0.", meta, d, &e);
+	T_CHECK(v != NULL && tl_model_ntensors(v) == 2);
+	T_CHECK(tl_model_tensor(v, "stage1.bias") == NULL &&
+	    tl_model_tensor(v, "bias") != NULL);
+	T_CHECK(tensor_is(v, "weight", TL_DTYPE_F32, 2, s23, weight,
+	    sizeof(weight)) && tensor_is(v, "bias", TL_DTYPE_F32, 1, s2, bias,
+	    sizeof(bias)));
+	T_CHECK(tl_model_tensor(v, "weight")->data ==
+	    tl_model_tensor(m, "stage0.weight")->data);
+	T_CHECK(strcmp(tl_model_digest(v), d) == 0 &&
+	    strcmp(tl_model_kind(v), "softmax") == 0);
+	tl_model_free(v);
+	v = tl_model_view(m, "stage9.", NULL, d, &e);
+	T_CHECK(v != NULL && tl_model_ntensors(v) == 0 &&
+	    tl_model_meta(v) == NULL);
+	tl_model_free(v);
+	T_CHECK(tl_model_view(m, "stage0.", meta, "abc", &e) == NULL &&
+	    strstr(e.msg, "SHA-256") != NULL);
+	T_CHECK(tl_model_view(m, "stage0.", json_true(), d, &e) == NULL);
+	/* the parent is whole after its views are gone */
+	T_CHECK(tensor_is(m, "stage0.weight", TL_DTYPE_F32, 2, s23, weight,
+	    sizeof(weight)));
+out:
+	tl_model_free(m);
+	free(buf);
+	json_decref(meta);
+	tl_model_writer_free(w);
+}
+
 static void
 cleanup(void)
 {
@@ -725,6 +779,7 @@ main(int argc, char *argv[])
 	T_RUN(t_load_errors);
 	T_RUN(t_writer_errors);
 	T_RUN(t_meta);
+	T_RUN(t_view);
 	cleanup();
 	return t_done();
 }
