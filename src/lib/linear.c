@@ -128,7 +128,9 @@ nomem:
 
 /* The data and scratch space of one optimisation. */
 struct problem {
-	const double	*x;	/* n x d rows */
+	const double	*x;	/* n x d rows, or NULL until the double
+				   objectives need them (problem_rows_f64) */
+	double		*xown;	/* x when made from xf */
 	const size_t	*y;	/* n class indices (multinomial) */
 	const unsigned char *t;	/* n 0/1 targets (binary) */
 	const double	*sw;	/* n row weights, or NULL for all 1 */
@@ -632,6 +634,7 @@ problem_weights(struct problem *P, const double *sw, double C)
 static void
 problem_free(struct problem *P)
 {
+	free(P->xown);
 	free(P->z);
 	free(P->ps);
 	free(P->zf);
@@ -824,10 +827,11 @@ struct fit {
 	const struct tl_linear_data *data;
 	const struct tl_linear_opts *o;
 	size_t		 k, d, n;
-	double		*xd;	/* n x d standardised rows */
+	double		*xd;	/* n x d standardised rows (ridge) */
 	double		*mean, *sd, *pen;	/* d each; pen NULL: all 1 */
 	double		*L;	/* d x d whitening factor, or NULL */
-	float		*xf;	/* n x (d + 1): xd in float, then a 1 */
+	float		*xf;	/* n x (d + 1) standardised (whitened) rows,
+				   each then a 1 (not ridge) */
 	size_t		 threads;	/* for the objective, 1 .. F32_CHUNKS */
 	double		*sw;	/* n row weights */
 	double		*w0;	/* k x d init rows (optimiser coordinates),
@@ -838,18 +842,19 @@ struct fit {
 	double		 t0;
 };
 
-/* Standardise the rows into F->xd: column j centred on mean[j] and
- * divided by sd[j] (1 for a constant column, which needs no scaling);
- * pen[j] = 1 / sd[j]^2 carries the penalty on the raw weights into the
- * new coordinates.  With --standardize the penalty is meant for the new
- * coordinates (pen NULL), and mean and sd are rounded to the floats the
- * model will store, so that training and prediction agree exactly. */
+/* Standardise the rows into F->xd (ridge) or F->xf: column j centred on
+ * mean[j] and divided by sd[j] (1 for a constant column, which needs no
+ * scaling); pen[j] = 1 / sd[j]^2 carries the penalty on the raw weights
+ * into the new coordinates.  With --standardize the penalty is meant for
+ * the new coordinates (pen NULL), and mean and sd are rounded to the
+ * floats the model will store, so that training and prediction agree
+ * exactly. */
 static void
 standardise(struct fit *F)
 {
 	const float *x = F->data->x;
-	size_t n = F->n, d = F->d, i, j;
-	double *xd = F->xd, *mean = F->mean, *sd = F->sd;
+	size_t n = F->n, d = F->d, dx = d + 1, i, j;
+	double *mean = F->mean, *sd = F->sd, u;
 
 	for (j = 0; j < d; j++)
 		mean[j] = sd[j] = 0;
@@ -863,8 +868,8 @@ standardise(struct fit *F)
 	}
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++) {
-			xd[i * d + j] = x[i * d + j] - mean[j];
-			sd[j] += xd[i * d + j] * xd[i * d + j];
+			u = x[i * d + j] - mean[j];
+			sd[j] += u * u;
 		}
 	for (j = 0; j < d; j++) {
 		sd[j] = sqrt(sd[j] / n);
@@ -876,9 +881,15 @@ standardise(struct fit *F)
 	}
 	if (F->o->standardize)
 		F->pen = NULL;
-	for (i = 0; i < n; i++)
+	for (i = 0; F->xd != NULL && i < n; i++)
 		for (j = 0; j < d; j++)
-			xd[i * d + j] /= sd[j];
+			F->xd[i * d + j] = (x[i * d + j] - mean[j]) / sd[j];
+	for (i = 0; F->xf != NULL && i < n; i++) {
+		for (j = 0; j < d; j++)
+			F->xf[i * dx + j] =
+			    (float)((x[i * d + j] - mean[j]) / sd[j]);
+		F->xf[i * dx + d] = 1;
+	}
 }
 
 /* Row weights: the data's (or 1), times n / (K n_c) for --class-weight
@@ -930,46 +941,62 @@ whiten(struct fit *F, struct tl_err *e)
 {
 	size_t n = F->n, d = F->d;
 	double S = 0, mu;
+	float *lf = NULL;
 
 	if (F->o->kind == TL_LINEAR_RIDGE || d < WHITEN_MIN_DIM)
 		return 0;
 	if (d > SIZE_MAX / sizeof(double) / d ||
-	    (F->L = calloc(d * d, sizeof(double))) == NULL)
+	    (F->L = calloc(d * d, sizeof(double))) == NULL ||
+	    (lf = calloc(d * d, sizeof(float))) == NULL) {
+		free(F->L);
+		F->L = NULL;
 		return tl_errf(e, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++)
 		S += F->sw[i];
 	mu = fmax(1 / (F->o->C * S * WHITEN_CURVATURE), 1e-6);
-	cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, d, n, 1.0 / n,
-	    F->xd, d, 0, F->L, d);
+	/* in float, on the rows the optimiser uses: any factor of about
+	 * the right matrix conditions the problem, and the solution maps
+	 * back through the very factor (rounded to float) that whitened
+	 * the rows */
+	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d, n,
+	    1.0f / (float)n, F->xf, d + 1, 0, lf, d);
+	for (size_t j = 0; j < d * d; j++)
+		F->L[j] = lf[j];
 	for (size_t j = 0; j < d; j++)
 		F->L[j * d + j] += mu * (F->pen != NULL ? F->pen[j] : 1);
 	if (tl_cholesky_factor(F->L, d) != 0) {
 		free(F->L);
+		free(lf);
 		F->L = NULL;
 		return 0;
 	}
-	cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
-	    CblasNonUnit, n, d, 1, F->L, d, F->xd, d);
+	for (size_t j = 0; j < d * d; j++)
+		F->L[j] = lf[j] = (float)F->L[j];
+	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
+	    CblasNonUnit, n, d, 1, lf, d, F->xf, d + 1);
+	free(lf);
 	return 0;
 }
 
-/* The rows in single precision for the objectives' fast path (not for
- * ridge, solved exactly in double), each followed by a 1 for the bias. */
+/* The rows in double for the double-precision objectives, made from
+ * P->xf the first time they are needed: the single-precision run stopped
+ * short of the tolerance.  0, or -1 (out of memory). */
 static int
-rows_f32(struct fit *F, struct tl_err *e)
+problem_rows_f64(struct problem *P)
 {
-	size_t n = F->n, d = F->d, dx = d + 1;
+	size_t n = P->n, d = P->d;
 
-	if (F->o->kind == TL_LINEAR_RIDGE)
+	if (P->x != NULL)
 		return 0;
-	if (n > SIZE_MAX / sizeof(float) / dx ||
-	    (F->xf = malloc(n * dx * sizeof(float))) == NULL)
-		return tl_errf(e, "out of memory for %zu rows", n);
-	for (size_t i = 0; i < n; i++) {
+	if (d > 0 && n > SIZE_MAX / sizeof(double) / d)
+		return -1;
+	if ((P->xown = malloc(n * d * sizeof(double) + 1)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < d; j++)
-			F->xf[i * dx + j] = (float)F->xd[i * d + j];
-		F->xf[i * dx + d] = 1;
-	}
+			P->xown[i * d + j] = P->xf[i * (d + 1) + j];
+	P->x = P->xown;
 	return 0;
 }
 
@@ -1064,7 +1091,12 @@ run_lbfgs(struct problem *P, double *th, size_t len, int binary,
 	if (P->xf != NULL && ((l1.status == TL_LBFGS_CONVERGED &&
 	    l1.gnorm <= o->tol) || l1.status == TL_LBFGS_MAX_ITER))
 		lr = l1;
-	else {
+	else if (problem_rows_f64(P) != 0) {
+		lr = l1;
+		lr.status = TL_LBFGS_ERROR;
+		snprintf(lr.msg, sizeof(lr.msg), "out of memory for the "
+		    "rows in double");
+	} else {
 		tl_lbfgs_minimize(binary ? objective_binary :
 		    objective_softmax, P, th, len, &lp, &lr);
 		lr.iterations += l1.iterations;
@@ -1438,7 +1470,10 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 	F.r = r;
 	F.t0 = now();
 	len = k * d + k;		/* the stored layout */
-	if ((F.xd = malloc(n * d * sizeof(double))) == NULL ||
+	if ((o->kind == TL_LINEAR_RIDGE ?
+	    (F.xd = malloc(n * d * sizeof(double))) == NULL :
+	    (n > SIZE_MAX / sizeof(float) / (d + 1) ||
+	    (F.xf = malloc(n * (d + 1) * sizeof(float))) == NULL)) ||
 	    (F.mean = malloc(3 * d * sizeof(double))) == NULL ||
 	    (F.sw = malloc(n * sizeof(double))) == NULL ||
 	    (th = calloc(len, sizeof(double))) == NULL) {
@@ -1449,7 +1484,7 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 	F.pen = F.mean + 2 * d;
 	standardise(&F);
 	if (row_weights(&F, e) != 0 || whiten(&F, e) != 0 ||
-	    rows_f32(&F, e) != 0 || init_rows(&F, classes, e) != 0)
+	    init_rows(&F, classes, e) != 0)
 		goto out;
 	if (o->kind == TL_LINEAR_SOFTMAX)
 		rc = fit_softmax(&F, th, e);
