@@ -582,26 +582,6 @@ report_skipped(const struct stats *st)
 		    st->skipped == 1 ? "" : "s");
 }
 
-/* OpenBLAS's own thread pool, which it starts when loaded (not through
- * cblas.h; absent from a serial OpenBLAS, hence weak). */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
-/*
- * OpenBLAS starts a thread per CPU when it is loaded, and each spins on
- * sched_yield for about 0.1 s before it sleeps: on 2 CPUs, a CPU taken
- * from the embedding threads for the first 0.1 s of every run (most of a
- * run over 50,000 lines).  Embedding makes no BLAS call worth a thread
- * (a norm per document at most), so its BLAS runs in the calling thread
- * and the pool is stopped.
- */
-static void
-quiet_blas(void)
-{
-	openblas_set_num_threads(1);
-	if (blas_thread_shutdown_ != NULL)
-		blas_thread_shutdown_();
-}
-
 int
 main(int argc, char **argv)
 {
@@ -619,7 +599,8 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o);
-	quiet_blas();
+	/* no BLAS call worth a thread here (a norm per document at most) */
+	tl_blas_threads(1);
 	r.o = &o;
 	r.nthreads = o.threads ? o.threads : tl_par_threads();
 	r.argv = optind < argc ? argv + optind : stdin_only;

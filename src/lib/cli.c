@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "io.h"
+#include "par.h"
 
 const char *tl_progname = "tl";
 
@@ -32,6 +33,7 @@ tl_cli_init(const char *progname)
 	signal(SIGTERM, on_fatal_signal);
 	signal(SIGHUP, on_fatal_signal);
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	tl_blas_quiet();
 }
 
 static void

@@ -19,8 +19,8 @@ enum { TL_EXIT_OK = 0, TL_EXIT_FAIL = 1, TL_EXIT_USAGE = 2 };
 extern const char *tl_progname;
 
 /* Set the program name, ignore SIGPIPE (EPIPE is handled where writes
- * fail), install the temporary-file cleanup on fatal signals and give
- * stdout a large buffer. */
+ * fail), install the temporary-file cleanup on fatal signals, give
+ * stdout a large buffer and stop OpenBLAS's idle threads (par.h). */
 void	tl_cli_init(const char *progname);
 
 /* "prog: message" on stderr, remove pending temporary files, exit 1. */

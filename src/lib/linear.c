@@ -46,6 +46,7 @@
 #include "linear.h"
 #include "ridge.h"
 #include "names.h"
+#include "par.h"
 
 /* ------------------------------------------------------------------ */
 /* Classes                                                            */
@@ -1461,7 +1462,7 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 	blas_threads = openblas_get_num_threads();
 	F.threads = blas_threads < 1 ? 1 : blas_threads > F32_CHUNKS ?
 	    F32_CHUNKS : (size_t)blas_threads;
-	openblas_set_num_threads(1);
+	tl_blas_threads(1);
 	F.data = data;
 	F.o = o;
 	F.k = k;
@@ -1505,7 +1506,7 @@ tl_linear_fit(struct tl_linear *lin, const struct tl_linear_data *data,
 		unstandardise(th, k, d, F.mean, F.sd);
 	rc = fit_store(&F, lin, th, e);
 out:
-	openblas_set_num_threads(blas_threads);
+	tl_blas_threads(blas_threads);
 	if (rc != 0)
 		tl_linear_free(lin);
 	free(F.L);

@@ -14,6 +14,7 @@
 
 #include "cv.h"
 #include "mlp.h"
+#include "par.h"
 
 #define CHUNK 256	/* rows per pass of tl_mlp_apply and evaluation */
 
@@ -737,12 +738,12 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 	 * (three times slower on 2 cores), and the sums' order, hence the
 	 * model's bits, must not depend on OPENBLAS_NUM_THREADS */
 	threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
+	tl_blas_threads(1);
 	fit_loop(&F, r);
 	r->val_loss *= F.ysd * F.ysd;
 	unscale_targets(&F, data);
 	fit_figures(&F, r);
-	openblas_set_num_threads(threads);
+	tl_blas_threads(threads);
 	r->rows = F.ntr;
 	r->val_rows = F.nval;
 	fit_free(&F);

@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "lbfgs.h"
+#include "par.h"
 #include "sparselin.h"
 
 /* The training rows, prepared. */
@@ -514,9 +515,9 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 	/* OpenBLAS's threads only spin on these thin products (a quarter of
 	 * the time, profiled on 51k rows): one thread, as linear.c does */
 	blas = openblas_get_num_threads();
-	openblas_set_num_threads(1);
+	tl_blas_threads(1);
 	rc = tl_lbfgs_minimize(lbfgs_fn, &P, theta, nth, &lp, &lr);
-	openblas_set_num_threads(blas);
+	tl_blas_threads(blas);
 	if (rc < 0) {
 		free(theta);
 		prob_free(&P);
