@@ -303,19 +303,24 @@ add_rows(double *acc, const float *const *x, const double *w, size_t n,
 		add_row(acc + j, x[i] + j, w != NULL ? w[i] : 1, d - j);
 }
 
-/* ACC[j] /= S for j < D. */
+/* ACC[j] /= S for j < D, as a product by 1 / S: a division per
+ * component took a tenth of the pooling's time (divpd issues one every
+ * few cycles, mulpd two a cycle), and the product, within 2 units in the
+ * last place of a double, rounds to the same float but for about one
+ * component in 10^8. */
 static void
 divide(double *acc, double s, size_t d)
 {
+	double inv = 1 / s;
 	size_t j = 0;
 
 #ifdef __SSE2__
 	for (; j + 2 <= d; j += 2)
-		_mm_storeu_pd(acc + j, _mm_div_pd(_mm_loadu_pd(acc + j),
-		    _mm_set1_pd(s)));
+		_mm_storeu_pd(acc + j, _mm_mul_pd(_mm_loadu_pd(acc + j),
+		    _mm_set1_pd(inv)));
 #endif
 	for (; j < d; j++)
-		acc[j] /= s;
+		acc[j] *= inv;
 }
 
 /* OUT[j] = ACC[j] rounded to float, for j < D. */
