@@ -526,14 +526,14 @@ section3() {
 	# scikit-learn's fit time below does not include loading either
 	tl-embed -m "$MODEL" --pool mean --tsv --binary <"$SHORT_TR" \
 	    >"$W/lr.train.bin" || return
-	mem trn "tl-train -q -C 1 -o $W/sec.tlm $W/lr.train.bin"
-	# the time: the median of REPS runs (mem's single run gives the RSS);
-	# and the fit alone, as tl-train reports it, against scikit-learn's
-	# fit alone
+	# mem's single run gives the RSS and, in tl-train's report, the fit
+	# alone (against scikit-learn's fit alone); the time is the median of
+	# REPS runs
+	mem trn "tl-train -C 1 -o $W/sec.tlm $W/lr.train.bin"
+	T_trn_fit=$(sed -n 's/.*, \([0-9.]*\) s$/\1/p' "$W/time.trn.err" |
+	    tail -n 1)
 	hf trn_hf "$REPS" "tl-train -q -C 1 -o $W/sec.tlm $W/lr.train.bin"
 	[ "$T_trn_hf" != n/a ] && T_trn=$T_trn_hf
-	T_trn_fit=$(tl-train -C 1 -o "$W/sec.tlm" "$W/lr.train.bin" 2>&1 |
-	    sed -n 's/.*, \([0-9.]*\) s$/\1/p' | tail -n 1)
 	tl-predict -m "$W/sec.tlm" "$te_v" >"$W/sec.pred"
 	tl-predict -m "$W/pool-mean.tlm" "$te_v" >"$W/sec.text.pred"
 	same=no; cmp -s "$W/sec.pred" "$W/sec.text.pred" && same=yes

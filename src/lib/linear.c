@@ -990,9 +990,8 @@ problem_rows_f64(struct problem *P)
 
 	if (P->x != NULL)
 		return 0;
-	if (d > 0 && n > SIZE_MAX / sizeof(double) / d)
-		return -1;
-	if ((P->xown = malloc(n * d * sizeof(double) + 1)) == NULL)
+	if (n > SIZE_MAX / sizeof(double) / d ||	/* d >= 1: fit_check */
+	    (P->xown = malloc(n * d * sizeof(double))) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < d; j++)
