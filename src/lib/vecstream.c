@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include <jansson.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fmt.h"
 #include "vecstream.h"
@@ -1236,6 +1239,33 @@ tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
 	return tl_vecwriter_put_sparse(w, id, label, x, 0, NULL, NULL, e);
 }
 
+/* Whether the N values of X are all finite: their magnitudes' bits,
+ * compared with the largest finite float's, four at a time and with no
+ * early exit (a test and branch per value took a sixth of writing a
+ * binary record). */
+static int
+all_finite(const float *x, size_t n)
+{
+	uint32_t bad = 0, u;
+	size_t j = 0;
+
+#ifdef __SSE2__
+	const __m128i mag = _mm_set1_epi32(0x7fffffff),
+	    big = _mm_set1_epi32(0x7f7fffff);
+	__m128i acc = _mm_setzero_si128();
+
+	for (; j + 4 <= n; j += 4)
+		acc = _mm_or_si128(acc, _mm_cmpgt_epi32(_mm_and_si128(
+		    _mm_loadu_si128((const __m128i *)(x + j)), mag), big));
+	bad = (uint32_t)_mm_movemask_epi8(acc);
+#endif
+	for (; j < n; j++) {
+		memcpy(&u, &x[j], sizeof(u));
+		bad |= (u & 0x7fffffff) > 0x7f7fffff;
+	}
+	return bad == 0;
+}
+
 /* Check the NNZ sparse pairs of a record for writer W. */
 static int
 check_sparse(const struct tl_vecwriter *w, size_t nnz, const uint32_t *idx,
@@ -1308,11 +1338,12 @@ tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
 		return tl_errf(e, "record %llu: id starts with '#', which "
 		    "the text form reads as a header",
 		    (unsigned long long)w->nrec + 1);
-	for (size_t j = 0; j < dim; j++)
-		if (!isfinite(x[j]))
-			return tl_errf(e, "record %llu: non-finite value in "
-			    "component %zu", (unsigned long long)w->nrec + 1,
-			    j + 1);
+	if (!all_finite(x, dim))
+		for (size_t j = 0; j < dim; j++)
+			if (!isfinite(x[j]))
+				return tl_errf(e, "record %llu: non-finite "
+				    "value in component %zu",
+				    (unsigned long long)w->nrec + 1, j + 1);
 	if (check_sparse(w, nnz, idx, val, e) < 0)
 		return -1;
 	spn = w->hdr.sparse == 0 ? 0 : w->binary ? 4 + 8 * nnz :

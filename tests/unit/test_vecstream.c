@@ -706,6 +706,44 @@ test_long_line(void)
 	free(in);
 }
 
+/* The writer's test of the values, four at a time then one by one: a
+ * value that is not finite, at every place of a 9-component record,
+ * names that component; the extremes of the finite floats pass. */
+static void
+test_writer_finite(void)
+{
+	const float bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+	struct tl_vecwriter *w;
+	struct tl_vechdr h;
+	struct tl_err e;
+	float x[9];
+	char want[64], *out = NULL;
+	size_t n;
+	FILE *f = open_memstream(&out, &n);
+
+	tl_vechdr_init(&h);
+	T_CHECK(tl_vechdr_set_names(&h, 9, NULL, &e) == 0);
+	T_CHECK((w = tl_vecwriter_new(f, &h, 1, 0, &e)) != NULL);
+	for (size_t j = 0; j < 9; j++)
+		x[j] = j % 2 ? -FLT_MAX : FLT_MAX;
+	T_CHECK(tl_vecwriter_put(w, "ok", NULL, x, &e) == 0);
+	for (size_t j = 0; j < 9; j++)
+		for (size_t k = 0; k < 4; k++) {
+			float keep = x[j];
+
+			x[j] = bad[k];
+			snprintf(want, sizeof(want), "record 2: non-finite "
+			    "value in component %zu", j + 1);
+			T_CHECK(tl_vecwriter_put(w, "no", NULL, x, &e) == -1 &&
+			    strcmp(e.msg, want) == 0);
+			x[j] = keep;
+		}
+	tl_vecwriter_free(w);
+	tl_vechdr_free(&h);
+	fclose(f);
+	free(out);
+}
+
 static void
 test_writer_errors(void)
 {
@@ -958,6 +996,7 @@ main(void)
 	T_RUN(test_block_boundaries);
 	T_RUN(test_long_line);
 	T_RUN(test_writer_errors);
+	T_RUN(test_writer_finite);
 	T_RUN(test_hdr_helpers);
 	T_RUN(test_sparse_roundtrip);
 	T_RUN(test_sparse_errors);
