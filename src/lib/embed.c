@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* inlined: a call into the library per token cost more than the hash
+ * of a short word itself (the same function, from the same header) */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "embed.h"
