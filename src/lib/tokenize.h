@@ -55,7 +55,9 @@ struct tl_tokens {
 	size_t		  buf_cap, tok_cap;
 	int32_t		 *cp;		/* the normalised text, code points */
 	size_t		  cp_cap;
-	uint8_t		 *utf8;		/* the text made valid UTF-8 */
+	uint8_t		 *utf8;		/* the text made valid UTF-8, or
+					 * (ascii) cp as bytes */
+	int		  ascii;	/* general mode, ASCII text */
 	size_t		  utf8_cap;
 	int32_t		 *fold;		/* tweet: one token case-folded */
 	size_t		  fold_cap;

@@ -240,6 +240,41 @@ test_tweet_long(void)
 	free(s);
 }
 
+/* ASCII texts take a path of their own (lower-cased 16 bytes at a time,
+ * tokens copied whole): random ones of every printable byte, tab and
+ * space, of every length up to 70, split as the Unicode path splits them
+ * with " \xc3\xa9" after (one more token, "\xc3\xa9"). */
+static void
+test_ascii_path(void)
+{
+	struct tl_tokens a, u;
+	char s[80], j1[1024], j2[1024];
+	unsigned long x = 12345;
+	size_t len;
+
+	tl_tokens_init(&a);
+	tl_tokens_init(&u);
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)round % 71;
+
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			s[i] = (char)(x >> 59 == 0 ? ' ' : x >> 59 == 1 ?
+			    '\t' : 32 + (x >> 33) % 95);
+		}
+		memcpy(s + n, " \xc3\xa9", 3);
+		T_CHECK(tl_tokenize(&a, s, n) >= 0);
+		T_CHECK(tl_tokenize(&u, s, n + 3) == (long)a.n + 1);
+		T_CHECK(strcmp(tl_tokens_at(&u, u.n - 1, &len), "\xc3\xa9") == 0);
+		u.n--;
+		join(&a, j1, sizeof(j1));
+		join(&u, j2, sizeof(j2));
+		T_CHECK(strcmp(j1, j2) == 0);
+	}
+	tl_tokens_free(&a);
+	tl_tokens_free(&u);
+}
+
 /* Every byte value, alone and in the middle of a word: no crash, and the
  * output is valid UTF-8 made of non-empty tokens. */
 static void
@@ -377,6 +412,7 @@ main(void)
 	T_RUN(test_tweet_nosplit);
 	T_RUN(test_long);
 	T_RUN(test_tweet_long);
+	T_RUN(test_ascii_path);
 	T_RUN(test_all_bytes);
 	T_RUN(test_tweet_random);
 	T_RUN(test_configure);
