@@ -164,6 +164,66 @@ test_eigen(void)
 	T_CHECK(tl_pool_eigen(m, 3, 4, u, lambda, &e) == -1);
 }
 
+/* Mean pooling in blocks of components (AVX2's 16, SSE2's 8, then one
+ * by one) gives, to the last bit, the plain loop's sums in token order
+ * in double times the reciprocal of the count, for dimensions that use
+ * every kind of block, and documents longer than a lookup batch. */
+static void
+test_wide_exact(void)
+{
+	static const size_t dims[] = { 1, 7, 8, 16, 37, 45, 100 };
+	const char *text = "the cat sat on the mat the cat the mat on sat "
+	    "cat cat the the on on mat mat sat sat the cat sat on the mat "
+	    "the cat the mat on sat mat dog the cat sat on the cat sat on "
+	    "the mat the cat the mat on sat cat cat the the on on mat mat "
+	    "sat on the mat the cat sat on the mat dog cat on the mat sat";
+	struct tl_pool_opts o = { .kind = TL_POOL_MEAN };
+	unsigned long x = 99;
+
+	for (size_t k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
+		size_t d = dims[k], ntok = 0;
+		float *v = malloc(5 * d * sizeof(*v)), *out = malloc(d *
+		    sizeof(*out));
+		double *ref = calloc(d, sizeof(*ref));
+		struct tl_tokens t;
+		struct tl_embed *e;
+		struct tl_pool *p;
+		struct tl_err err;
+		size_t len = 0;
+
+		for (size_t i = 0; i < 5 * d; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			v[i] = (float)((double)(x >> 11) / 9007199254740992.0 -
+			    0.5) * 1000;
+		}
+		e = tl_embed_new(5, d, offs, (const uint8_t *)words,
+		    sizeof(words) - 1, v, &err);
+		tl_tokens_init(&t);
+		tl_tokenize(&t, text, strlen(text));
+		for (size_t i = 0; i < t.n; i++) {
+			const char *w = tl_tokens_at(&t, i, &len);
+			long r = tl_embed_lookup(e, w, len);
+
+			if (r < 0)
+				continue;
+			ntok++;
+			for (size_t j = 0; j < d; j++)
+				ref[j] += v[(size_t)r * d + j];
+		}
+		p = tl_pool_new(e, &o, &err);
+		T_CHECK(tl_pool_doc(p, &t, out) == ntok &&
+		    ntok > TL_EMBED_LOOKUP_MAX);
+		for (size_t j = 0; j < d; j++)
+			T_CHECK(out[j] == (float)(ref[j] * (1.0 / (double)ntok)));
+		tl_pool_free(p);
+		tl_tokens_free(&t);
+		tl_embed_free(e);
+		free(v);
+		free(out);
+		free(ref);
+	}
+}
+
 static void
 test_f16(void)
 {
@@ -317,6 +377,7 @@ main(void)
 	T_RUN(test_sif_counts);
 	T_RUN(test_sif_rank);
 	T_RUN(test_eigen);
+	T_RUN(test_wide_exact);
 	T_RUN(test_f16);
 	T_RUN(test_stored_table);
 	T_RUN(test_f16_model);
