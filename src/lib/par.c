@@ -6,7 +6,9 @@
  * free for reading when read - written < nblocks.  One mutex guards the
  * counters and the slots' states; the callbacks run outside it.  The
  * calling thread writes a finished block before it reads a new one, so
- * the output never waits behind input that is not needed yet.
+ * the output never waits behind input that is not needed yet; when it can
+ * neither write nor read, it processes a block itself, as worker
+ * nthreads - 1, instead of waiting.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -32,6 +34,7 @@ struct par {
 	pthread_cond_t	 to_work;	/* a block was queued, or stop */
 	pthread_cond_t	 to_main;	/* a block was done */
 	uint64_t	 read, worked, written;
+	size_t		 main_id;	/* the calling thread's worker id */
 	int		 stop;
 };
 
@@ -68,14 +71,27 @@ run_serial(const struct tl_par_job *j, void **failed)
 	}
 }
 
+/* Process the oldest queued block as worker ID (the mutex held, and
+ * released while the block is processed). */
+static void
+work_next(struct par *p, size_t id)
+{
+	uint64_t s = p->worked++;
+	size_t k = (size_t)(s % p->job->nblocks);
+	int rc;
+
+	pthread_mutex_unlock(&p->mu);
+	rc = p->job->work(p->job->ctx, p->job->blocks[k], id);
+	pthread_mutex_lock(&p->mu);
+	p->slot[k].work_rc = rc;
+	p->slot[k].state = S_DONE;
+}
+
 static void *
 work_loop(void *arg)
 {
 	struct worker *w = arg;
 	struct par *p = w->p;
-	uint64_t s;
-	size_t k;
-	int rc;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -83,13 +99,7 @@ work_loop(void *arg)
 			pthread_cond_wait(&p->to_work, &p->mu);
 		if (p->stop)
 			break;
-		s = p->worked++;
-		k = (size_t)(s % p->job->nblocks);
-		pthread_mutex_unlock(&p->mu);
-		rc = p->job->work(p->job->ctx, p->job->blocks[k], w->id);
-		pthread_mutex_lock(&p->mu);
-		p->slot[k].work_rc = rc;
-		p->slot[k].state = S_DONE;
+		work_next(p, w->id);
 		pthread_cond_signal(&p->to_main);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -140,7 +150,13 @@ main_loop(struct par *p, void **failed)
 		if (eof && p->written == p->read)
 			return 0;
 		if (eof || p->read - p->written >= j->nblocks) {
-			pthread_cond_wait(&p->to_main, &p->mu);
+			/* rather than wait, work: a thread of its own for
+			 * reading and writing would share a CPU with the
+			 * workers, and hand over a block at every wake-up */
+			if (p->worked < p->read)
+				work_next(p, p->main_id);
+			else
+				pthread_cond_wait(&p->to_main, &p->mu);
 			continue;
 		}
 		k = (size_t)(p->read % j->nblocks);
@@ -182,12 +198,14 @@ tl_par_run(const struct tl_par_job *job, size_t nthreads, void **failed)
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.to_work, NULL);
 	pthread_cond_init(&p.to_main, NULL);
-	for (; started < nthreads; started++) {
+	/* the calling thread is the last worker */
+	for (; started < nthreads - 1; started++) {
 		w[started] = (struct worker){ &p, started };
 		if (pthread_create(&tid[started], NULL, work_loop,
 		    &w[started]) != 0)
 			break;
 	}
+	p.main_id = started;
 	pthread_mutex_lock(&p.mu);
 	/* no thread at all: the calling thread does the work */
 	rc = started == 0 ? -2 : main_loop(&p, failed);

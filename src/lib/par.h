@@ -1,7 +1,9 @@
 /*
  * An ordered parallel pipeline over blocks of input: the calling thread
  * reads blocks and writes them out in input order, worker threads process
- * them in between.  A bounded ring of caller-allocated blocks is in flight,
+ * them in between, and so does the calling thread while it has nothing to
+ * read or write (on 2 CPUs, a third thread that only read and wrote took
+ * turns with the workers: 7% slower over 1,000,000 lines).  A bounded ring of caller-allocated blocks is in flight,
  * so memory stays constant whatever the input's length, and the output is
  * the same, byte for byte, whatever the number of threads.  tl-embed runs
  * its documents through it; any filter whose records are independent
@@ -37,8 +39,8 @@ struct tl_par_job {
 };
 
 /*
- * Run JOB with NTHREADS worker threads (0 or 1: everything in the calling
- * thread, no thread started).  Returns 0 when all input was read,
+ * Run JOB with NTHREADS workers, the calling thread the last of them (0
+ * or 1: everything in the calling thread, no thread started).  Returns 0 when all input was read,
  * processed and written; else -1 with *FAILED set to the first block, in
  * input order, whose read, work or write failed (every block before it
  * has been written, none after it), or to NULL when a thread could not be
