@@ -204,6 +204,8 @@ tl_infile_open(const char *path, struct tl_err *e)
 		return stdin;
 	if ((f = fopen(path, "rb")) == NULL)
 		tl_errf_sys(e, errno, "cannot open");
+	else	/* as stdin's (tl_cli_init) */
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
 	return f;
 }
 
