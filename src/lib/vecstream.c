@@ -910,6 +910,33 @@ bin_sparse(struct tl_vecreader *r, struct tl_vecblock *b, uint64_t off,
 	return 0;
 }
 
+/* Whether the N values of X are all finite: their magnitudes' bits,
+ * compared with the largest finite float's, four at a time and with no
+ * early exit (a test and branch per value took a sixth of writing a
+ * binary record, or of reading one). */
+static int
+all_finite(const float *x, size_t n)
+{
+	uint32_t bad = 0, u;
+	size_t j = 0;
+
+#ifdef __SSE2__
+	const __m128i mag = _mm_set1_epi32(0x7fffffff),
+	    big = _mm_set1_epi32(0x7f7fffff);
+	__m128i acc = _mm_setzero_si128();
+
+	for (; j + 4 <= n; j += 4)
+		acc = _mm_or_si128(acc, _mm_cmpgt_epi32(_mm_and_si128(
+		    _mm_loadu_si128((const __m128i *)(x + j)), mag), big));
+	bad = (uint32_t)_mm_movemask_epi8(acc);
+#endif
+	for (; j < n; j++) {
+		memcpy(&u, &x[j], sizeof(u));
+		bad |= (u & 0x7fffffff) > 0x7f7fffff;
+	}
+	return bad == 0;
+}
+
 /* Read one binary record into record b->n of B.  1, 2 when a header
  * (of a concatenated stream) came instead, 0 at end of stream, -1 on
  * error. */
@@ -972,11 +999,12 @@ bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 		return -1;
 	p = r->buf + r->beg;
 	memcpy(x, p + 8 + idn + labn, vbytes);
-	for (size_t j = 0; j < b->dim; j++)
-		if (!isfinite(x[j]))
-			return tl_errf_byte(e, off + 8 + idn + labn +
-			    j * sizeof(float), "non-finite value in "
-			    "component %zu", j + 1);
+	if (!all_finite(x, b->dim))
+		for (size_t j = 0; j < b->dim; j++)
+			if (!isfinite(x[j]))
+				return tl_errf_byte(e, off + 8 + idn + labn +
+				    j * sizeof(float), "non-finite value in "
+				    "component %zu", j + 1);
 	if (bin_string(b, p + 4, idn, off + 4, "id", &r->soff[2 * b->n],
 	    e) < 0 ||
 	    bin_string(b, p + 8 + idn, labn, off + 8 + idn, "label",
@@ -1237,33 +1265,6 @@ tl_vecwriter_put(struct tl_vecwriter *w, const char *id, const char *label,
     const float *x, struct tl_err *e)
 {
 	return tl_vecwriter_put_sparse(w, id, label, x, 0, NULL, NULL, e);
-}
-
-/* Whether the N values of X are all finite: their magnitudes' bits,
- * compared with the largest finite float's, four at a time and with no
- * early exit (a test and branch per value took a sixth of writing a
- * binary record). */
-static int
-all_finite(const float *x, size_t n)
-{
-	uint32_t bad = 0, u;
-	size_t j = 0;
-
-#ifdef __SSE2__
-	const __m128i mag = _mm_set1_epi32(0x7fffffff),
-	    big = _mm_set1_epi32(0x7f7fffff);
-	__m128i acc = _mm_setzero_si128();
-
-	for (; j + 4 <= n; j += 4)
-		acc = _mm_or_si128(acc, _mm_cmpgt_epi32(_mm_and_si128(
-		    _mm_loadu_si128((const __m128i *)(x + j)), mag), big));
-	bad = (uint32_t)_mm_movemask_epi8(acc);
-#endif
-	for (; j < n; j++) {
-		memcpy(&u, &x[j], sizeof(u));
-		bad |= (u & 0x7fffffff) > 0x7f7fffff;
-	}
-	return bad == 0;
 }
 
 /* Check the NNZ sparse pairs of a record for writer W. */
