@@ -1492,6 +1492,49 @@ fit_check(const struct tl_linear_data *D, size_t k,
 
 /* Store TH (stored layout, float-rounded) and the standardisation into
  * LIN, then score the training rows. */
+struct score_run {
+	const struct fit	*F;
+	const struct tl_linear	*lin;
+	double			 hits[F32_CHUNKS];	/* -1: out of memory */
+};
+
+static void
+score_slice(void *ctx, size_t c)
+{
+	struct score_run *sr = ctx;
+	const struct tl_linear_data *D = sr->F->data;
+	size_t i0 = c * D->n / F32_CHUNKS, i1 = (c + 1) * D->n / F32_CHUNKS;
+	struct tl_linear_data S = { D->x + i0 * D->d, i1 - i0, D->d,
+	    D->y != NULL ? D->y + i0 : NULL,
+	    D->t != NULL ? D->t + i0 * sr->lin->k : NULL, NULL,
+	    D->sw != NULL ? D->sw + i0 : NULL };
+	struct tl_linear_score sc;
+	struct tl_err e;
+
+	sr->hits[c] = tl_linear_score(sr->lin, &S, NULL, &sc, &e) != 0 ? -1 :
+	    round(sc.accuracy * (double)S.n);
+}
+
+/* The accuracy of LIN on F's rows into F->r, slice by slice on the fit's
+ * threads (on one, 10 ms of a 400 ms softmax fit). */
+static int
+training_accuracy(struct fit *F, const struct tl_linear *lin,
+    struct tl_err *e)
+{
+	struct score_run sr = { F, lin, { 0 } };
+	double hits = 0;
+
+	slices_run(F->threads, score_slice, &sr);
+	for (size_t c = 0; c < F32_CHUNKS; c++) {
+		if (sr.hits[c] < 0)
+			return tl_errf(e, "out of memory for the training "
+			    "accuracy");
+		hits += sr.hits[c];
+	}
+	F->r->accuracy = hits / (double)F->n;
+	return 0;
+}
+
 static int
 fit_store(struct fit *F, struct tl_linear *lin, const double *th,
     struct tl_err *e)
@@ -1515,10 +1558,13 @@ fit_store(struct fit *F, struct tl_linear *lin, const double *th,
 		if (linear_fold(lin) != 0)
 			return tl_errf(e, "out of memory");
 	}
-	if (tl_linear_score(lin, F->data, NULL, &sc, e) != 0)
-		return -1;
-	F->r->accuracy = F->o->kind == TL_LINEAR_RIDGE ? sc.r2 : sc.accuracy;
-	return 0;
+	if (F->o->kind == TL_LINEAR_RIDGE) {
+		if (tl_linear_score(lin, F->data, NULL, &sc, e) != 0)
+			return -1;
+		F->r->accuracy = sc.r2;
+		return 0;
+	}
+	return training_accuracy(F, lin, e);
 }
 
 int
