@@ -238,7 +238,9 @@ section2a() {
 	hf e50_ft "$REPS" "fasttext print-sentence-vectors $fm.bin <$W/short.txt >/dev/null"
 	hf e1m_ft 1 "fasttext print-sentence-vectors $fm.bin <$W/big.txt >/dev/null"
 	hf eft_start "$REPS" "echo hi | fasttext print-sentence-vectors $fm.bin >/dev/null"
-	rt1m=$(r $T_e1m_ft $T_e1m_tt) rb1m=$(r $T_e1m_ft $T_e1m_tb)	# summary
+	# summary: the issue asks for both sizes, so the smaller ratio rules
+	rt1m=$(r $T_e1m_ft $T_e1m_tt) rb1m=$(r $T_e1m_ft $T_e1m_tb)
+	rt50=$(r $T_e50_ft $T_e50_tt) rb50=$(r $T_e50_ft $T_e50_tb)
 	row2a() {	# row2a KEY LABEL [TARGET]: one table row
 		eval "_a=\$T_e50_$1 _b=\$T_e1m_$1"
 		_r50=$(r $T_e50_ft $_a) _r1m=$(r $T_e1m_ft $_b)
@@ -876,8 +878,8 @@ cat >>"$RES" <<EOF
 
 | issue | target | figure | verdict |
 | --- | --- | --- | --- |
-| 3 | tl-embed text >= 20x fastText print-sentence-vectors ($BIG lines) | $(v "${rt1m:-}" "${rt1m:-}x") | $(v "${rt1m:-}" "$(verdict "${rt1m:-0} >= 20")") |
-| 3 | tl-embed --binary >= 50x fastText ($BIG lines) | $(v "${rb1m:-}" "${rb1m:-}x") | $(v "${rb1m:-}" "$(verdict "${rb1m:-0} >= 50")") |
+| 3 | tl-embed text >= 20x fastText print-sentence-vectors ($NSHORT / $BIG lines) | $(v "${rt1m:-}" "${rt50:-}x / ${rt1m:-}x") | $(v "${rt1m:-}" "$(verdict "${rt50:-0} >= 20 && ${rt1m:-0} >= 20")") |
+| 3 | tl-embed --binary >= 50x fastText ($NSHORT / $BIG lines) | $(v "${rb1m:-}" "${rb50:-}x / ${rb1m:-}x") | $(v "${rb1m:-}" "$(verdict "${rb50:-0} >= 50 && ${rb1m:-0} >= 50")") |
 | 3 | learn >= 1.5x fastText words/s/thread (wall) | $(v "${rw:-}" "${rw:-}x") | $(v "${rw:-}" "$(verdict "${rw:-0} >= 1.5")") |
 | 3 | learn vectors within 1 point of fastText's downstream | $(v "${dl:-}" "${dl:-} points") | $(v "${dl:-}" "$(verdict "${dl:-0} >= -1")") |
 | 3 | import <= 3x \`wc -w\` | $(v "${ri:-}" "${ri:-}x") | $(v "${ri:-}" "$(verdict "${ri:-0} <= 3")") |
