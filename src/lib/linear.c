@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include <cblas.h>
+#include <xxhash.h>
 
 #include "linear.h"
 #include "ridge.h"
@@ -52,20 +53,18 @@
 /* Classes                                                            */
 /* ------------------------------------------------------------------ */
 
+/* A class while the labels are read: its string (borrowed) and the
+ * index of its first appearance. */
 struct labelref {
 	const char	*s;
-	size_t		 row;
+	size_t		 id;
 };
 
 static int
 labelref_cmp(const void *a, const void *b)
 {
-	const struct labelref *x = a, *y = b;
-	int c = strcmp(x->s, y->s);
-
-	if (c != 0)
-		return c;
-	return (x->row > y->row) - (x->row < y->row);
+	return strcmp(((const struct labelref *)a)->s,
+	    ((const struct labelref *)b)->s);
 }
 
 static void
@@ -78,41 +77,93 @@ free_strings(char **v, size_t n)
 	free(v);
 }
 
+/* The distinct LABELS[0 .. n) into REF (*NK of them, in order of first
+ * appearance), Y[i] the index of LABELS[i] among them: one hash and
+ * probe per label in an open-addressing table of indices into REF,
+ * doubled at half full (sorting the 51k labels of a data set with
+ * strcmp took a fiftieth of training).  0, or -1 when out of memory. */
+static int
+distinct_labels(const char *const *labels, size_t n, struct labelref **ref,
+    size_t *nk, size_t *y)
+{
+	size_t cap = 64, *slot = NULL, mask, j, k = 0;
+	struct labelref *r = NULL, *nr;
+
+	for (size_t i = 0; i < n; i++) {
+		if (2 * (k + 1) > cap || slot == NULL) {
+			size_t *ns;
+
+			cap = slot == NULL ? cap : 2 * cap;
+			if ((ns = malloc(cap * sizeof(*ns))) == NULL ||
+			    (nr = realloc(r, cap / 2 * sizeof(*r))) == NULL) {
+				free(ns);
+				goto nomem;
+			}
+			r = nr;
+			free(slot);
+			slot = ns;
+			mask = cap - 1;
+			for (j = 0; j < cap; j++)
+				slot[j] = SIZE_MAX;
+			for (size_t c = 0; c < k; c++) {
+				j = XXH3_64bits(r[c].s, strlen(r[c].s)) & mask;
+				while (slot[j] != SIZE_MAX)
+					j = (j + 1) & mask;
+				slot[j] = c;
+			}
+		}
+		j = XXH3_64bits(labels[i], strlen(labels[i])) & mask;
+		while (slot[j] != SIZE_MAX && strcmp(r[slot[j]].s, labels[i]))
+			j = (j + 1) & mask;
+		if (slot[j] == SIZE_MAX) {
+			r[k] = (struct labelref){ labels[i], k };
+			slot[j] = k++;
+		}
+		y[i] = slot[j];
+	}
+	free(slot);
+	*ref = r;
+	*nk = k;
+	return 0;
+nomem:
+	free(slot);
+	free(r);
+	return -1;
+}
+
 int
 tl_linear_classes(const char *const *labels, size_t n, char ***classes,
     size_t *k, size_t *y, struct tl_err *e)
 {
-	struct labelref *ref;
+	struct labelref *ref = NULL;
 	char **cl = NULL;
-	size_t nk = 0, i;
+	size_t nk = 0, *rank = NULL, i;
 
 	*classes = NULL;
 	*k = 0;
-	if ((ref = calloc(n ? n : 1, sizeof(*ref))) == NULL)
+	if (distinct_labels(labels, n, &ref, &nk, y) != 0)
 		return tl_errf(e, "out of memory");
-	for (i = 0; i < n; i++) {
-		ref[i].s = labels[i];
-		ref[i].row = i;
-	}
-	qsort(ref, n, sizeof(*ref), labelref_cmp);
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(ref[i].s, ref[i - 1].s) != 0)
-			nk++;
-	if ((cl = calloc(nk ? nk : 1, sizeof(*cl))) == NULL)
+	/* the few distinct labels sorted, each row's index mapped */
+	if (nk > 1)
+		qsort(ref, nk, sizeof(*ref), labelref_cmp);
+	if ((cl = calloc(nk ? nk : 1, sizeof(*cl))) == NULL ||
+	    (rank = malloc((nk ? nk : 1) * sizeof(*rank))) == NULL)
 		goto nomem;
-	nk = 0;
-	for (i = 0; i < n; i++) {
-		if (i == 0 || strcmp(ref[i].s, ref[i - 1].s) != 0)
-			if ((cl[nk++] = strdup(ref[i].s)) == NULL)
-				goto nomem;
-		y[ref[i].row] = nk - 1;
+	for (i = 0; i < nk; i++) {
+		rank[ref[i].id] = i;
+		if ((cl[i] = strdup(ref[i].s)) == NULL)
+			goto nomem;
 	}
+	for (i = 0; i < n; i++)
+		y[i] = rank[y[i]];
+	free(rank);
 	free(ref);
 	*classes = cl;
 	*k = nk;
 	return 0;
 nomem:
 	free_strings(cl, nk);
+	free(rank);
 	free(ref);
 	return tl_errf(e, "out of memory");
 }

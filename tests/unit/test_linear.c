@@ -73,6 +73,34 @@ classes_sorted(void)
 	free(cl);
 }
 
+/* Many classes (the table of distinct labels grows several times), in a
+ * scrambled order, each on many rows: sorted, and every row mapped. */
+static void
+classes_many(void)
+{
+	static char names[300][8];
+	const char *labels[3000];
+	size_t y[3000], k;
+	char **cl;
+	struct tl_err e;
+
+	for (size_t c = 0; c < 300; c++)
+		snprintf(names[c], sizeof(names[c]), "c%03zu", c);
+	for (size_t i = 0; i < 3000; i++)
+		labels[i] = names[(i * 7919) % 300];
+	T_CHECK(tl_linear_classes(labels, 3000, &cl, &k, y, &e) == 0);
+	T_CHECK(k == 300);
+	for (size_t j = 0; j < k; j++)
+		T_CHECK(strcmp(cl[j], names[j]) == 0);
+	for (size_t i = 0; i < 3000; i++)
+		T_CHECK(y[i] < k && strcmp(cl[y[i]], labels[i]) == 0);
+	for (size_t j = 0; j < k; j++)
+		free(cl[j]);
+	free(cl);
+	T_CHECK(tl_linear_classes(labels, 0, &cl, &k, y, &e) == 0 && k == 0);
+	free(cl);
+}
+
 /* Compare the analytic gradient with central differences at a random
  * point, for K classes (2: the binary parametrisation). */
 static void
@@ -645,6 +673,7 @@ int
 main(void)
 {
 	T_RUN(classes_sorted);
+	T_RUN(classes_many);
 	T_RUN(gradient_check_binary);
 	T_RUN(gradient_check_multinomial);
 	T_RUN(objective_at_zero);
