@@ -176,6 +176,13 @@ nomem:
  * rows, each in one thread: the slices' sums are added in slice order,
  * so the model's bits never depend on the number of threads. */
 #define F32_CHUNKS 4
+
+/* The first of the n rows in slice C (C = F32_CHUNKS: the end). */
+static size_t
+slice_at(size_t n, size_t c)
+{
+	return c * n / F32_CHUNKS;
+}
 #define F32_THREAD_WORK (1 << 20)
 
 /* The data and scratch space of one optimisation. */
@@ -513,7 +520,7 @@ chunk_eval(void *ctx, size_t c)
 	struct problem *P = ctx;
 	size_t n = P->n, dx = P->d + 1, kk = P->binary ? 1 : P->k;
 	size_t kp = P->binary ? 1 : P->kp;
-	size_t i0 = c * n / F32_CHUNKS, i1 = (c + 1) * n / F32_CHUNKS;
+	size_t i0 = slice_at(n, c), i1 = slice_at(n, c + 1);
 	float *g = P->gf + c * P->k * dx;
 	double loss = 0;
 
@@ -563,9 +570,10 @@ slice_thread(void *arg)
 }
 
 /* FN(CTX, c) for every slice c < F32_CHUNKS, on NT threads (the calling
- * one included; NT is taken between 1 and F32_CHUNKS); a thread that cannot be started
- * leaves its slices to the caller.  What each slice computes must not
- * depend on the others, so that the results never depend on NT. */
+ * one included; NT is taken between 1 and F32_CHUNKS); a thread that
+ * cannot be started leaves its slices to the caller.  What each slice
+ * computes must not depend on the others, so that the results never
+ * depend on NT. */
 static void
 slices_run(size_t nt, void (*fn)(void *, size_t), void *ctx)
 {
@@ -910,20 +918,13 @@ struct fit {
 	double		 t0;
 };
 
-/* Standardise the rows into F->xd (ridge) or F->xf: column j centred on
- * mean[j] and divided by sd[j] (1 for a constant column, which needs no
- * scaling); pen[j] = 1 / sd[j]^2 carries the penalty on the raw weights
- * into the new coordinates.  With --standardize the penalty is meant for
- * the new coordinates (pen NULL), and mean and sd are rounded to the
- * floats the model will store, so that training and prediction agree
- * exactly. */
 static void
 col_sums(void *ctx, size_t c)
 {
 	struct fit *F = ctx;
 	size_t n = F->n, d = F->d;
-	const float *x = F->data->x + c * n / F32_CHUNKS * d,
-	    *end = F->data->x + (c + 1) * n / F32_CHUNKS * d;
+	const float *x = F->data->x + slice_at(n, c) * d,
+	    *end = F->data->x + slice_at(n, c + 1) * d;
 	double *s = F->part + c * d;
 
 	memset(s, 0, d * sizeof(*s));
@@ -937,8 +938,8 @@ col_squares(void *ctx, size_t c)
 {
 	struct fit *F = ctx;
 	size_t n = F->n, d = F->d;
-	const float *x = F->data->x + c * n / F32_CHUNKS * d,
-	    *end = F->data->x + (c + 1) * n / F32_CHUNKS * d;
+	const float *x = F->data->x + slice_at(n, c) * d,
+	    *end = F->data->x + slice_at(n, c + 1) * d;
 	double *s = F->part + c * d, u;
 
 	memset(s, 0, d * sizeof(*s));
@@ -954,7 +955,7 @@ scale_rows(void *ctx, size_t c)
 {
 	struct fit *F = ctx;
 	size_t n = F->n, d = F->d, dx = d + 1, i, j;
-	size_t i0 = c * n / F32_CHUNKS, i1 = (c + 1) * n / F32_CHUNKS;
+	size_t i0 = slice_at(n, c), i1 = slice_at(n, c + 1);
 	const float *x = F->data->x;
 
 	for (i = i0; F->xd != NULL && i < i1; i++)
@@ -980,6 +981,13 @@ add_parts(const struct fit *F, double *out)
 	}
 }
 
+/* Standardise the rows into F->xd (ridge) or F->xf: column j centred on
+ * mean[j] and divided by sd[j] (1 for a constant column, which needs no
+ * scaling); pen[j] = 1 / sd[j]^2 carries the penalty on the raw weights
+ * into the new coordinates.  With --standardize the penalty is meant for
+ * the new coordinates (pen NULL), and mean and sd are rounded to the
+ * floats the model will store, so that training and prediction agree
+ * exactly. */
 static void
 standardise(struct fit *F)
 {
@@ -1060,10 +1068,10 @@ static void
 gram_slice(void *ctx, size_t c)
 {
 	struct fit *F = ctx;
-	size_t n = F->n, d = F->d, i0 = c * n / F32_CHUNKS;
+	size_t n = F->n, d = F->d, i0 = slice_at(n, c);
 
 	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d,
-	    (c + 1) * n / F32_CHUNKS - i0, 1.0f / (float)n,
+	    slice_at(n, c + 1) - i0, 1.0f / (float)n,
 	    F->xf + i0 * (d + 1), d + 1, 0, F->lpart + c * d * d, d);
 }
 
@@ -1072,10 +1080,10 @@ static void
 whiten_slice(void *ctx, size_t c)
 {
 	struct fit *F = ctx;
-	size_t n = F->n, d = F->d, i0 = c * n / F32_CHUNKS;
+	size_t n = F->n, d = F->d, i0 = slice_at(n, c);
 
 	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
-	    CblasNonUnit, (c + 1) * n / F32_CHUNKS - i0, d, 1, F->lf, d,
+	    CblasNonUnit, slice_at(n, c + 1) - i0, d, 1, F->lf, d,
 	    F->xf + i0 * (d + 1), d + 1);
 }
 
@@ -1541,8 +1549,6 @@ fit_check(const struct tl_linear_data *D, size_t k,
 	return 0;
 }
 
-/* Store TH (stored layout, float-rounded) and the standardisation into
- * LIN, then score the training rows. */
 struct score_run {
 	const struct fit	*F;
 	const struct tl_linear	*lin;
@@ -1554,7 +1560,7 @@ score_slice(void *ctx, size_t c)
 {
 	struct score_run *sr = ctx;
 	const struct tl_linear_data *D = sr->F->data;
-	size_t i0 = c * D->n / F32_CHUNKS, i1 = (c + 1) * D->n / F32_CHUNKS;
+	size_t i0 = slice_at(D->n, c), i1 = slice_at(D->n, c + 1);
 	struct tl_linear_data S = { D->x + i0 * D->d, i1 - i0, D->d,
 	    D->y != NULL ? D->y + i0 : NULL,
 	    D->t != NULL ? D->t + i0 * sr->lin->k : NULL, NULL,
@@ -1586,6 +1592,8 @@ training_accuracy(struct fit *F, const struct tl_linear *lin,
 	return 0;
 }
 
+/* Store TH (stored layout, float-rounded) and the standardisation into
+ * LIN, then score the training rows. */
 static int
 fit_store(struct fit *F, struct tl_linear *lin, const double *th,
     struct tl_err *e)
