@@ -5,9 +5,21 @@
 #   out      expected standard output (optional: not compared if absent)
 #   err      expected standard error (optional: must be empty if absent)
 #   status   expected exit status (optional; default 0)
+#   tolerance  a relative tolerance for the numbers in out and err
+#            (optional; default: the bytes must be equal; ../numcmp.awk)
 # $TL_TOP is the source tree (tests/data/ holds shared inputs).
 set -u
 cd "$(dirname "$0")"
+
+# same CASE WANT GOT: whether GOT is what WANT expects for CASE
+same() {
+	if [ -f "$1/tolerance" ]; then
+		awk -v tol="$(cat "$1/tolerance")" -f ../numcmp.awk "$2" "$3"
+	else
+		cmp -s "$2" "$3"
+	fi
+}
+
 for dir in */; do
 	name=${dir%/}
 	[ -f "$name/cmd" ] || continue
@@ -22,13 +34,14 @@ for dir in */; do
 	why=
 	[ "$rc" -eq "$want_rc" ] || why="exit $rc, expected $want_rc"
 	if [ -z "$why" ] && [ -f "$name/out" ] &&
-	    ! cmp -s "$name/out" "$scratch/.out"; then
+	    ! same "$name" "$name/out" "$scratch/.out"; then
 		why="stdout differs"
 		diff "$name/out" "$scratch/.out" | head -20 | sed 's/^/    /' >&2
 	fi
 	if [ -z "$why" ]; then
 		if [ -f "$name/err" ]; then
-			cmp -s "$name/err" "$scratch/.err" || why="stderr differs"
+			same "$name" "$name/err" "$scratch/.err" ||
+			    why="stderr differs"
 		elif [ -s "$scratch/.err" ]; then
 			why="unexpected stderr"
 		fi
