@@ -153,7 +153,7 @@ take(struct fit *f, int counting)
 {
 	if (counting) {
 		for (size_t i = 0; i < f->tok.n; i++) {
-			long r = tl_embed_lookup(f->emb, f->tok.buf +
+			long r = tl_embed_lookup(f->emb, f->tok.bytes +
 			    f->tok.off[i], f->tok.len[i]);
 
 			if (r >= 0)

@@ -254,11 +254,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 #define BLOCK_DOCS	512
 #define BLOCK_BYTES	((size_t)1 << 20)
 
-/* One thread's scratch: tokens, pooling, the vector of a document. */
+/* Documents pooled together (tl_pool_docs): enough for their lookups'
+ * cache misses to overlap. */
+#define GROUP_DOCS	32
+
+/* One thread's scratch: tokens, pooling and vectors of a group of
+ * documents. */
 struct worker {
-	struct tl_tokens	 tok;
+	struct tl_tokens	 tok[GROUP_DOCS];
 	struct tl_pool		*pool;
-	float			*x;
+	float			*x;	/* GROUP_DOCS vectors */
+	size_t			 known[GROUP_DOCS];
 	struct tl_lexical	 lex;	/* --lexical (else lex.nnz 0) */
 };
 
@@ -296,23 +302,23 @@ struct run {
 	struct stats		 st;
 };
 
-/* The vector of one document's text into w->x; adds to ST.  0, or -1
- * when out of memory. */
+/* The vectors of B's documents [FIRST, FIRST + N) into w->x (N <=
+ * GROUP_DOCS); adds to b->st.  0, or -1 with b->err. */
 static int
-embed_doc(struct worker *w, const char *text, size_t len, struct stats *st)
+embed_group(struct worker *w, struct block *b, size_t first, size_t n)
 {
-	struct tl_err e;
-	size_t known;
-
-	if (tl_tokenize(&w->tok, text, len) == -1)
-		return -1;
-	known = tl_pool_doc(w->pool, &w->tok, w->x);
-	if (w->lex.buckets > 0 && tl_lexical_doc(&w->lex, &w->tok, &e) == -1)
-		return -1;
-	st->docs++;
-	st->tokens += w->tok.n;
-	st->known += known;
-	st->empty += known == 0;
+	for (size_t k = 0; k < n; k++)
+		if (tl_tokenize(&w->tok[k], b->arena + b->text[first + k],
+		    b->len[first + k]) == -1)
+			return tl_errf_line(&b->err, b->line[first + k],
+			    "out of memory");
+	tl_pool_docs(w->pool, w->tok, n, w->x, w->known);
+	for (size_t k = 0; k < n; k++) {
+		b->st.docs++;
+		b->st.tokens += w->tok[k].n;
+		b->st.known += w->known[k];
+		b->st.empty += w->known[k] == 0;
+	}
 	return 0;
 }
 
@@ -418,18 +424,26 @@ work_block(void *ctx, void *blk, size_t worker)
 	struct run *r = ctx;
 	struct block *b = blk;
 	struct worker *w = &r->wk[worker];
+	size_t dim = tl_pool_dim(w->pool);
 	struct tl_err e;
 
 	tl_vecwriter_buffer_reset(b->out, b->first);
-	for (size_t i = 0; i < b->n; i++) {
-		if (embed_doc(w, b->arena + b->text[i], b->len[i], &b->st) ==
-		    -1)
-			return tl_errf_line(&b->err, b->line[i],
-			    "out of memory");
-		if (tl_vecwriter_put_sparse(b->out, b->arena + b->id[i],
-		    b->arena + b->label[i], w->x, w->lex.nnz, w->lex.idx,
-		    w->lex.val, &e) == -1)
-			return tl_errf_line(&b->err, b->line[i], "%s", e.msg);
+	for (size_t g = 0; g < b->n; g += GROUP_DOCS) {
+		size_t n = b->n - g < GROUP_DOCS ? b->n - g : GROUP_DOCS;
+
+		if (embed_group(w, b, g, n) == -1)
+			return -1;
+		for (size_t k = 0, i = g; k < n; k++, i++) {
+			if (w->lex.buckets > 0 && tl_lexical_doc(&w->lex,
+			    &w->tok[k], &e) == -1)
+				return tl_errf_line(&b->err, b->line[i],
+				    "out of memory");
+			if (tl_vecwriter_put_sparse(b->out, b->arena +
+			    b->id[i], b->arena + b->label[i], w->x + k * dim,
+			    w->lex.nnz, w->lex.idx, w->lex.val, &e) == -1)
+				return tl_errf_line(&b->err, b->line[i], "%s",
+				    e.msg);
+		}
 	}
 	return 0;
 }
@@ -491,13 +505,16 @@ open_model(struct run *r, const char *path)
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct worker *w = &r->wk[i];
 
-		tl_tokens_init(&w->tok);
-		if (tl_tokens_configure(&w->tok, tl_embed_tokenizer(r->emb),
-		    &e) == -1 || (w->pool = tl_pool_new(r->emb, &r->o->pool,
-		    &e)) == NULL)
+		for (size_t k = 0; k < GROUP_DOCS; k++) {
+			tl_tokens_init(&w->tok[k]);
+			if (tl_tokens_configure(&w->tok[k],
+			    tl_embed_tokenizer(r->emb), &e) == -1)
+				tl_die_err(path, &e);
+		}
+		if ((w->pool = tl_pool_new(r->emb, &r->o->pool, &e)) == NULL)
 			tl_die_err(path, &e);
-		if ((w->x = malloc(tl_pool_dim(w->pool) * sizeof(float))) ==
-		    NULL)
+		if ((w->x = malloc(GROUP_DOCS * tl_pool_dim(w->pool) *
+		    sizeof(float))) == NULL)
 			tl_die("out of memory");
 		if (r->o->lexical && tl_lexical_init(&w->lex,
 		    TL_LEXICAL_BUCKETS, 2, &e) == -1)
@@ -554,7 +571,8 @@ free_run(struct run *r)
 	}
 	free(r->blocks);
 	for (size_t i = 0; i < r->nthreads; i++) {
-		tl_tokens_free(&r->wk[i].tok);
+		for (size_t k = 0; k < GROUP_DOCS; k++)
+			tl_tokens_free(&r->wk[i].tok[k]);
 		tl_pool_free(r->wk[i].pool);
 		free(r->wk[i].x);
 		tl_lexical_free(&r->wk[i].lex);

@@ -438,8 +438,8 @@ prefetch(const void *p, size_t n)
  * and vector; then probe as tl_embed_lookup does.
  */
 void
-tl_embed_lookup_tokens(const struct tl_embed *v, const struct tl_tokens *t,
-    size_t first, size_t n, long *rows)
+tl_embed_lookup_words(const struct tl_embed *v, const char *const *w,
+    const size_t *len, size_t n, long *rows)
 {
 	uint64_t h[TL_EMBED_LOOKUP_MAX];
 	size_t row, vbytes = v->dim * (v->vectors != NULL ? 4 : 2);
@@ -447,21 +447,19 @@ tl_embed_lookup_tokens(const struct tl_embed *v, const struct tl_tokens *t,
 	    (const char *)v->vec16;
 
 	for (size_t i = 0; i < n; i++) {
-		h[i] = XXH3_64bits(t->buf + t->off[first + i],
-		    t->len[first + i]);
+		h[i] = XXH3_64bits(w[i], len[i]);
 		__builtin_prefetch(&v->slot[(size_t)h[i] & v->mask]);
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((row = likely_row(v, h[i])) < v->n)
-			__builtin_prefetch(&v->offsets[row]);
-	for (size_t i = 0; i < n; i++)
 		if ((row = likely_row(v, h[i])) < v->n) {
-			__builtin_prefetch(v->bytes + v->offsets[row]);
+			__builtin_prefetch(&v->offsets[row]);
 			prefetch(vecs + row * vbytes, vbytes);
 		}
 	for (size_t i = 0; i < n; i++)
-		rows[i] = probe(v, h[i], t->buf + t->off[first + i],
-		    t->len[first + i]);
+		if ((row = likely_row(v, h[i])) < v->n)
+			__builtin_prefetch(v->bytes + v->offsets[row]);
+	for (size_t i = 0; i < n; i++)
+		rows[i] = probe(v, h[i], w[i], len[i]);
 }
 
 const float *
@@ -565,12 +563,12 @@ tl_embed_mean(const struct tl_embed *v, const struct tl_tokens *t,
 		memset(acc, 0, w * sizeof(acc[0]));
 		known = 0;
 		for (size_t i = 0; i < t->n; i++) {
-			long row = tl_embed_lookup(v, t->buf + t->off[i],
+			long row = tl_embed_lookup(v, t->bytes + t->off[i],
 			    t->len[i]);
 			const float *x;
 
 			if (row < 0) {
-				known += add_composed(v, t->buf + t->off[i],
+				known += add_composed(v, t->bytes + t->off[i],
 				    t->len[i], b, w, acc);
 				continue;
 			}

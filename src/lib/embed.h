@@ -55,15 +55,15 @@ const json_t	*tl_embed_tokenizer(const struct tl_embed *e);
 long		 tl_embed_lookup(const struct tl_embed *e, const char *word,
 		    size_t len);
 
-/* The most tokens tl_embed_lookup_tokens takes at once. */
-#define TL_EMBED_LOOKUP_MAX	64
+/* The most words tl_embed_lookup_words takes at once. */
+#define TL_EMBED_LOOKUP_MAX	256
 
-/* The rows of the N tokens of T from token FIRST on (N <=
- * TL_EMBED_LOOKUP_MAX) into ROWS, -1 for a word the vocabulary lacks:
- * what tl_embed_lookup gives, faster, as the memory of all N lookups (and
- * of the rows' vectors) is fetched at once. */
-void		 tl_embed_lookup_tokens(const struct tl_embed *e,
-		    const struct tl_tokens *t, size_t first, size_t n,
+/* The rows of the N words W[i] of LEN[i] bytes (N <= TL_EMBED_LOOKUP_MAX)
+ * into ROWS, -1 for a word the vocabulary lacks: what tl_embed_lookup
+ * gives, faster, as the memory of all N lookups (and of the rows'
+ * vectors) is fetched at once. */
+void		 tl_embed_lookup_words(const struct tl_embed *e,
+		    const char *const *w, const size_t *len, size_t n,
 		    long *rows);
 
 /* Borrowed: the vector of row I (I < size); NULL when the model stores

@@ -74,6 +74,12 @@ double		 tl_pool_weight(const struct tl_pool *p, size_t row);
 size_t		 tl_pool_doc(struct tl_pool *p, const struct tl_tokens *t,
 		    float *out);
 
+/* Pool the N documents T[0..N) into OUT (N rows of tl_pool_dim floats),
+ * each as tl_pool_doc does, its count of known tokens in KNOWN[i]; faster
+ * than one at a time for short texts. */
+void		 tl_pool_docs(struct tl_pool *p, const struct tl_tokens *t,
+		    size_t n, float *out, size_t *known);
+
 /* The a that P uses: the option, else the model's description
  * ("sif": {"a": A}, written by tl-embed fit), else 1e-3. */
 double		 tl_pool_sif_a(const struct tl_pool *p);

@@ -94,6 +94,8 @@ tl_tokens_free(struct tl_tokens *t)
 	free(t->cp);
 	free(t->utf8);
 	free(t->fold);
+	free(t->space);
+	free(t->word);
 	tl_tokens_init(t);
 }
 
@@ -200,18 +202,29 @@ grow_tokens(struct tl_tokens *t, size_t n)
 	return 0;
 }
 
+/* Mark byte I of class CLS in the masks of T. */
+static void
+mark(struct tl_tokens *t, size_t i, unsigned cls)
+{
+	t->space[i >> 6] |= (uint64_t)(cls == C_SPACE) << (i & 63);
+	t->word[i >> 6] |= (uint64_t)(cls == C_WORD) << (i & 63);
+}
+
 /*
- * ASCII text lower-cased into t->cp and, as bytes, into t->utf8, from
- * which emit copies tokens whole; 16 bytes at a time where SSE2 is there
- * (a loop per byte, and another to see that the text is ASCII, took a
- * fifth of tokenising short lines).  0, or -1 at a byte >= 0x80: the text
- * is not ASCII and what was written is of no use.  Both buffers hold LEN.
+ * ASCII text lower-cased into t->cp and, as bytes, into t->utf8, in which
+ * its tokens are then found in place, and the class of each byte into the
+ * bit masks t->space and t->word, with which split_ascii finds where
+ * tokens start and end without a branch per byte; 16 bytes at a time
+ * where SSE2 is there.  0, or -1 at a byte >= 0x80: the text is not ASCII
+ * and what was written is of no use.  The buffers hold LEN.
  */
 static int
 load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 {
 	size_t i = 0;
 
+	memset(t->space, 0, (len + 63) / 64 * sizeof(uint64_t));
+	memset(t->word, 0, (len + 63) / 64 * sizeof(uint64_t));
 #ifdef __SSE2__
 	const __m128i before_a = _mm_set1_epi8('A' - 1),
 	    after_z = _mm_set1_epi8('Z' + 1), gap = _mm_set1_epi8('a' - 'A'),
@@ -219,6 +232,7 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 
 	for (; i + 16 <= len; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(s + i)), lo, hi;
+		uint16_t sp, wd;
 
 		if (_mm_movemask_epi8(v) != 0)
 			return -1;
@@ -226,6 +240,17 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 		v = _mm_add_epi8(v, _mm_and_si128(gap, _mm_and_si128(
 		    _mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z))));
 		_mm_storeu_si128((__m128i *)(t->utf8 + i), v);
+		sp = (uint16_t)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(' ' + 1)),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(127))));
+		wd = (uint16_t)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))),
+		    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)))));
+		/* x86 is little-endian: bytes i/8, i/8 + 1 hold bits i.. */
+		memcpy((char *)t->space + i / 8, &sp, 2);
+		memcpy((char *)t->word + i / 8, &wd, 2);
 		lo = _mm_unpacklo_epi8(v, zero);
 		hi = _mm_unpackhi_epi8(v, zero);
 		_mm_storeu_si128((__m128i *)(t->cp + i),
@@ -246,6 +271,7 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 		c = c - 'A' < 26 ? c + ('a' - 'A') : c;
 		t->utf8[i] = (uint8_t)c;
 		t->cp[i] = (int32_t)c;
+		mark(t, i, ascii_cls[c]);
 	}
 	return 0;
 }
@@ -322,20 +348,21 @@ emit(struct tl_tokens *t, size_t b, size_t e, size_t *used)
 {
 	size_t o = *used;
 
+	if (t->ascii) {		/* in place: t->bytes is t->utf8 */
+		t->off[t->n] = b;
+		t->len[t->n++] = e - b;
+		return;
+	}
 	t->off[t->n] = o;
-	if (t->ascii) {		/* t->utf8 holds t->cp as bytes */
-		memcpy(t->buf + o, t->utf8 + b, e - b);
-		o += e - b;
-	} else
-		for (size_t i = b; i < e; i++) {
-			int32_t c = t->cp[i];
+	for (size_t i = b; i < e; i++) {
+		int32_t c = t->cp[i];
 
-			if (c < 0x80)
-				t->buf[o++] = (char)c;
-			else
-				o += (size_t)utf8proc_encode_char(c,
-				    (utf8proc_uint8_t *)t->buf + o);
-		}
+		if (c < 0x80)
+			t->buf[o++] = (char)c;
+		else
+			o += (size_t)utf8proc_encode_char(c,
+			    (utf8proc_uint8_t *)t->buf + o);
+	}
 	t->len[t->n] = o - t->off[t->n];
 	t->n++;
 	t->buf[o++] = '\0';
@@ -519,6 +546,59 @@ split(struct tl_tokens *t, size_t n)
 			i = j;
 			break;
 		}
+	}
+}
+
+/* The first index from I on, below N, whose bit in M is WANT, or N. */
+static size_t
+next_bit(const uint64_t *m, size_t i, size_t n, int want)
+{
+	uint64_t flip = want ? 0 : ~(uint64_t)0, x;
+	size_t w = i >> 6;
+
+	if (i >= n)
+		return n;
+	if ((x = (m[w] ^ flip) >> (i & 63)) != 0)
+		i += (size_t)__builtin_ctzll(x);
+	else {
+		for (w++; w << 6 < n && (m[w] ^ flip) == 0; w++)
+			;
+		i = w << 6 < n ? (w << 6) + (size_t)__builtin_ctzll(m[w] ^
+		    flip) : n;
+	}
+	return i < n ? i : n;
+}
+
+/*
+ * split for ASCII text (t->ascii), by its masks: a run of letters and
+ * digits that nothing can extend or split (ascii_word_end) is a token
+ * at once; split_word decides the rest.
+ */
+static void
+split_ascii(struct tl_tokens *t, size_t n)
+{
+	const uint8_t *s = t->utf8;
+	size_t i = 0, j, used = 0;
+
+	t->n = 0;
+	while ((i = next_bit(t->space, i, n, 0)) < n) {
+		unsigned c = s[i];
+
+		if (ascii_cls[c] == C_WORD) {
+			j = next_bit(t->word, i, n, 0);
+			c = j < n ? s[j] : ' ';
+			if (c == '-' || c == '.' || c == '\'' || c == ',')
+				j = split_word(t, i, n, &used);
+			else
+				emit(t, i, j, &used);
+		} else {
+			/* "..." and "--" are one token, as in PTB */
+			for (j = i + 1; (c == '.' || c == '-') && j < n &&
+			    s[j] == c; j++)
+				;
+			emit(t, i, j, &used);
+		}
+		i = j;
 	}
 }
 
@@ -1034,6 +1114,14 @@ load(struct tl_tokens *t, const unsigned char *s, size_t len)
 	    grow(&t->utf8, &t->utf8_cap, len, 1) == -1)
 		return -1;
 	if (t->mode == TL_TOK_GENERAL) {
+		size_t cap = t->mask_cap, words = len / 64 + 1;
+
+		if (grow(&t->space, &cap, words, sizeof(uint64_t)) == -1 ||
+		    grow(&t->word, &t->mask_cap, words, sizeof(uint64_t)) ==
+		    -1)
+			return -1;
+	}
+	if (t->mode == TL_TOK_GENERAL) {
 		if ((t->ascii = load_ascii(t, s, len) == 0))
 			return (long)len;
 		return load_unicode(t, s, len);
@@ -1066,7 +1154,10 @@ tl_tokenize(struct tl_tokens *t, const char *text, size_t len)
 			t->n = 0;
 			return -1;
 		}
-	} else
+	} else if (t->ascii)
+		split_ascii(t, n);
+	else
 		split(t, n);
+	t->bytes = t->ascii ? (const char *)t->utf8 : t->buf;
 	return (long)t->n;
 }

@@ -40,24 +40,31 @@ enum tl_tok_mode {
 /*
  * The tokens of one text, and the scratch space to find them.  Reused from
  * call to call: after the buffers have grown to the longest text seen,
- * tl_tokenize allocates nothing.  Token I is the LEN[I] bytes at BUF +
- * OFF[I], followed by a NUL.
+ * tl_tokenize allocates nothing.  Token I is the LEN[I] bytes at BYTES +
+ * OFF[I], with no NUL after it: ASCII text in the general mode is only
+ * lower-cased and split, so its tokens are read where they lie in the
+ * lower-cased text instead of being copied out.
  */
 struct tl_tokens {
 	size_t		  n;		/* tokens of the last text */
-	char		 *buf;		/* token bytes, each NUL-terminated */
-	size_t		 *off;		/* n offsets into buf */
+	const char	 *bytes;	/* the tokens' bytes */
+	size_t		 *off;		/* n offsets into bytes */
 	size_t		 *len;		/* n lengths, without the NUL */
 	enum tl_tok_mode  mode;
 	int		  split_hashtags;	/* tweet: #CamelCase -> 2 words */
 
 	/* private scratch */
+	char		 *buf;		/* made tokens (bytes, but for ASCII
+					 * text in the general mode) */
 	size_t		  buf_cap, tok_cap;
 	int32_t		 *cp;		/* the normalised text, code points */
 	size_t		  cp_cap;
 	uint8_t		 *utf8;		/* the text made valid UTF-8, or
 					 * (ascii) cp as bytes */
 	int		  ascii;	/* general mode, ASCII text */
+	uint64_t	 *space, *word;	/* ascii: bit i set when byte i of
+					 * utf8 is a blank, a letter/digit */
+	size_t		  mask_cap;
 	size_t		  utf8_cap;
 	int32_t		 *fold;		/* tweet: one token case-folded */
 	size_t		  fold_cap;
@@ -100,7 +107,7 @@ static inline const char *
 tl_tokens_at(const struct tl_tokens *t, size_t i, size_t *len)
 {
 	*len = t->len[i];
-	return t->buf + t->off[i];
+	return t->bytes + t->off[i];
 }
 
 #endif

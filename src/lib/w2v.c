@@ -325,7 +325,7 @@ tl_w2v_add(struct tl_w2v *w, const struct tl_tokens *t, struct tl_err *e)
 	    sizeof(*w->doc_end), e) == -1)
 		return -1;
 	for (size_t i = 0; i < t->n; i++) {
-		long id = intern(w, t->buf + t->off[i], t->len[i], e);
+		long id = intern(w, t->bytes + t->off[i], t->len[i], e);
 
 		if (id == -1)
 			return -1;

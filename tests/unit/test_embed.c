@@ -269,36 +269,38 @@ test_big(void)
 	free(x);
 }
 
-/* tl_embed_lookup_tokens gives tl_embed_lookup's rows, in batches of
+/* tl_embed_lookup_words gives tl_embed_lookup's rows, in batches of
  * any size up to the most, known words and unknown, duplicates too. */
 static void
-test_lookup_tokens(void)
+test_lookup_words(void)
 {
 	struct tl_embed *v = small();
 	struct tl_tokens t;
 	long rows[TL_EMBED_LOOKUP_MAX];
+	const char *w[TL_EMBED_LOOKUP_MAX];
+	size_t len[TL_EMBED_LOOKUP_MAX], bad = 0;
 	char text[4096] = "";
-	size_t bad = 0;
 
 	T_CHECK(v != NULL);
 	if (v == NULL)
 		return;
-	for (int i = 0; i < 150; i++)
+	for (int i = 0; i < 400; i++)
 		strcat(text, (const char *[]){ "the ", "cat ", "dog ", "on ",
 		    "o ", "mat ", "them ", "sat " }[i * 7 % 8]);
 	tl_tokens_init(&t);
-	T_CHECK(tl_tokenize(&t, text, strlen(text)) == 150);
+	T_CHECK(tl_tokenize(&t, text, strlen(text)) == 400);
 	for (size_t first = 0; first < t.n; first += 37) {
 		size_t n = t.n - first < TL_EMBED_LOOKUP_MAX ? t.n - first :
 		    TL_EMBED_LOOKUP_MAX;
 
-		tl_embed_lookup_tokens(v, &t, first, n, rows);
 		for (size_t i = 0; i < n; i++)
-			bad += rows[i] != tl_embed_lookup(v, t.buf +
-			    t.off[first + i], t.len[first + i]);
+			w[i] = tl_tokens_at(&t, first + i, &len[i]);
+		tl_embed_lookup_words(v, w, len, n, rows);
+		for (size_t i = 0; i < n; i++)
+			bad += rows[i] != tl_embed_lookup(v, w[i], len[i]);
 	}
 	T_CHECK(bad == 0);
-	tl_embed_lookup_tokens(v, &t, 0, 0, rows);	/* none: a no-op */
+	tl_embed_lookup_words(v, w, len, 0, rows);	/* none: a no-op */
 	tl_tokens_free(&t);
 	tl_embed_free(v);
 }
@@ -307,7 +309,7 @@ int
 main(void)
 {
 	T_RUN(test_lookup);
-	T_RUN(test_lookup_tokens);
+	T_RUN(test_lookup_words);
 	T_RUN(test_mean);
 	T_RUN(test_mean_wide);
 	T_RUN(test_bad_vocab);

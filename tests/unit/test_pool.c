@@ -172,14 +172,17 @@ static void
 test_wide_exact(void)
 {
 	static const size_t dims[] = { 1, 7, 8, 16, 37, 45, 100 };
-	const char *text = "the cat sat on the mat the cat the mat on sat "
+	const char *part = "the cat sat on the mat the cat the mat on sat "
 	    "cat cat the the on on mat mat sat sat the cat sat on the mat "
 	    "the cat the mat on sat mat dog the cat sat on the cat sat on "
 	    "the mat the cat the mat on sat cat cat the the on on mat mat "
-	    "sat on the mat the cat sat on the mat dog cat on the mat sat";
+	    "sat on the mat the cat sat on the mat dog cat on the mat sat ";
+	char text[4 * 400];
 	struct tl_pool_opts o = { .kind = TL_POOL_MEAN };
 	unsigned long x = 99;
 
+	/* more tokens than one lookup batch takes */
+	snprintf(text, sizeof(text), "%s%s%s%s", part, part, part, part);
 	for (size_t k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
 		size_t d = dims[k], ntok = 0;
 		float *v = malloc(5 * d * sizeof(*v)), *out = malloc(d *
@@ -222,6 +225,55 @@ test_wide_exact(void)
 		free(out);
 		free(ref);
 	}
+}
+
+/* tl_pool_docs gives each document what tl_pool_doc gives it, to the
+ * bit, for every kind: empty texts, unknown words only, and a text longer
+ * than a lookup batch among short ones, in groups of every size. */
+static void
+test_docs_same(void)
+{
+	static const char *const texts[] = { "the cat", "", "dog dog",
+	    "mat on the mat", NULL, "sat", "the the the cat sat on mat",
+	    "on", "cat mat dog sat" };
+	enum { N = sizeof(texts) / sizeof(texts[0]) };
+	char long_text[2000] = "";
+	struct tl_embed *v = small();
+	struct tl_tokens t[N];
+	float got[N * 6], want[6];
+	size_t known[N], bad = 0;
+	struct tl_err e;
+
+	for (int i = 0; i < 300; i++)
+		strcat(long_text, i % 3 ? "cat " : "mat ");
+	for (size_t i = 0; i < N; i++) {
+		const char *s = texts[i] != NULL ? texts[i] : long_text;
+
+		tl_tokens_init(&t[i]);
+		tl_tokenize(&t[i], s, strlen(s));
+	}
+	for (int k = TL_POOL_MEAN; k <= TL_POOL_MEANMAX; k++) {
+		struct tl_pool_opts o = { .kind = (enum tl_pool_kind)k,
+		    .normalize = k == TL_POOL_MEANMAX };
+		struct tl_pool *p = tl_pool_new(v, &o, &e);
+		size_t d = tl_pool_dim(p);
+
+		for (size_t g = 1; g <= N; g++)
+			for (size_t first = 0; first < N; first += g) {
+				size_t n = N - first < g ? N - first : g;
+
+				tl_pool_docs(p, t + first, n, got, known);
+				for (size_t i = 0; i < n; i++)
+					bad += known[i] != tl_pool_doc(p,
+					    &t[first + i], want) || memcmp(want,
+					    got + i * d, d * sizeof(float));
+			}
+		tl_pool_free(p);
+	}
+	T_CHECK(bad == 0);
+	for (size_t i = 0; i < N; i++)
+		tl_tokens_free(&t[i]);
+	tl_embed_free(v);
 }
 
 static void
@@ -378,6 +430,7 @@ main(void)
 	T_RUN(test_sif_rank);
 	T_RUN(test_eigen);
 	T_RUN(test_wide_exact);
+	T_RUN(test_docs_same);
 	T_RUN(test_f16);
 	T_RUN(test_stored_table);
 	T_RUN(test_f16_model);
