@@ -28,11 +28,11 @@
  * as 1.  Weights are computed per token, so a pooling allocates only a few
  * vectors, however large the vocabulary.
  *
- * Speed: a document's tokens are looked up in batches (their cache misses
- * overlap; embed.c), and a batch's rows are summed a block of components
- * at a time in registers, with SSE2 where the compiler targets it; every
- * sum is still made in token order, in double, so the result is the same
- * to the last bit as the plain loop's.
+ * Speed: the tokens of a document, or of a group of short ones
+ * (tl_pool_docs), are looked up together (their cache misses overlap;
+ * embed.c), and a batch's rows are summed with the CPU's widest vectors
+ * (rowsum.c); every sum is still made in token order, in double, so the
+ * result is the same to the last bit as the plain loop's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -42,11 +42,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 #include "pool.h"
+#include "rowsum.h"
 #include "names.h"
 
 #define SIF_A_DEFAULT	1e-3
@@ -249,128 +247,6 @@ remove_components(struct tl_pool *p, double *v)
 	}
 }
 
-/* ACC[j] += W * X[j] for j < D (W == 1: ACC[j] += X[j], the same). */
-static void
-add_row(double *acc, const float *x, double w, size_t d)
-{
-	for (size_t j = 0; j < d; j++)
-		acc[j] += w * x[j];
-}
-
-/*
- * ACC[j] += W[i] * X[i][j] for the N rows X in order (W NULL: all 1), for
- * j < D: add_row N times, with the same roundings in the same order, but
- * a block of 8 components at a time, held in registers across the rows
- * instead of loaded and stored for each.
- */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_AVX2_ROWS
-/* add_rows for the blocks of 16 components from the first, with AVX2
- * (and no FMA: a fused product and sum would round once, not twice).
- * Returns the components done. */
-__attribute__((target("avx2"))) static size_t
-add_rows_avx2(double *acc, const float *const *x, const double *w,
-    size_t n, size_t d)
-{
-	size_t j = 0;
-
-	for (; j + 16 <= d; j += 16) {
-		__m256d a0 = _mm256_loadu_pd(acc + j);
-		__m256d a1 = _mm256_loadu_pd(acc + j + 4);
-		__m256d a2 = _mm256_loadu_pd(acc + j + 8);
-		__m256d a3 = _mm256_loadu_pd(acc + j + 12);
-
-		for (size_t i = 0; i < n; i++) {
-			__m256 f = _mm256_loadu_ps(x[i] + j);
-			__m256 g = _mm256_loadu_ps(x[i] + j + 8);
-			__m256d x0 = _mm256_cvtps_pd(_mm256_castps256_ps128(f));
-			__m256d x1 = _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1));
-			__m256d x2 = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
-			__m256d x3 = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
-
-			if (w != NULL) {
-				__m256d wi = _mm256_set1_pd(w[i]);
-
-				x0 = _mm256_mul_pd(x0, wi);
-				x1 = _mm256_mul_pd(x1, wi);
-				x2 = _mm256_mul_pd(x2, wi);
-				x3 = _mm256_mul_pd(x3, wi);
-			}
-			a0 = _mm256_add_pd(a0, x0);
-			a1 = _mm256_add_pd(a1, x1);
-			a2 = _mm256_add_pd(a2, x2);
-			a3 = _mm256_add_pd(a3, x3);
-		}
-		_mm256_storeu_pd(acc + j, a0);
-		_mm256_storeu_pd(acc + j + 4, a1);
-		_mm256_storeu_pd(acc + j + 8, a2);
-		_mm256_storeu_pd(acc + j + 12, a3);
-	}
-	/* the rest 4 at a time (d = 100, 300: a scalar tail of 4 took a
-	 * fifth of the time of the blocks above) */
-	for (; j + 4 <= d; j += 4) {
-		__m256d a0 = _mm256_loadu_pd(acc + j);
-
-		for (size_t i = 0; i < n; i++) {
-			__m256d x0 = _mm256_cvtps_pd(_mm_loadu_ps(x[i] + j));
-
-			if (w != NULL)
-				x0 = _mm256_mul_pd(x0, _mm256_set1_pd(w[i]));
-			a0 = _mm256_add_pd(a0, x0);
-		}
-		_mm256_storeu_pd(acc + j, a0);
-	}
-	return j;
-}
-#endif
-
-static void
-add_rows(double *acc, const float *const *x, const double *w, size_t n,
-    size_t d)
-{
-	size_t j = 0;
-
-#ifdef HAVE_AVX2_ROWS
-	if (__builtin_cpu_supports("avx2"))
-		j = add_rows_avx2(acc, x, w, n, d);
-#endif
-#ifdef __SSE2__
-	for (; j + 8 <= d; j += 8) {
-		__m128d a0 = _mm_loadu_pd(acc + j), a1 = _mm_loadu_pd(acc + j + 2);
-		__m128d a2 = _mm_loadu_pd(acc + j + 4);
-		__m128d a3 = _mm_loadu_pd(acc + j + 6);
-
-		for (size_t i = 0; i < n; i++) {
-			__m128 f = _mm_loadu_ps(x[i] + j);
-			__m128 g = _mm_loadu_ps(x[i] + j + 4);
-			__m128d x0 = _mm_cvtps_pd(f);
-			__m128d x1 = _mm_cvtps_pd(_mm_movehl_ps(f, f));
-			__m128d x2 = _mm_cvtps_pd(g);
-			__m128d x3 = _mm_cvtps_pd(_mm_movehl_ps(g, g));
-
-			if (w != NULL) {
-				__m128d wi = _mm_set1_pd(w[i]);
-
-				x0 = _mm_mul_pd(x0, wi);
-				x1 = _mm_mul_pd(x1, wi);
-				x2 = _mm_mul_pd(x2, wi);
-				x3 = _mm_mul_pd(x3, wi);
-			}
-			a0 = _mm_add_pd(a0, x0);
-			a1 = _mm_add_pd(a1, x1);
-			a2 = _mm_add_pd(a2, x2);
-			a3 = _mm_add_pd(a3, x3);
-		}
-		_mm_storeu_pd(acc + j, a0);
-		_mm_storeu_pd(acc + j + 2, a1);
-		_mm_storeu_pd(acc + j + 4, a2);
-		_mm_storeu_pd(acc + j + 6, a3);
-	}
-#endif
-	for (size_t i = 0; i < n; i++)
-		add_row(acc + j, x[i] + j, w != NULL ? w[i] : 1, d - j);
-}
-
 /* ACC[j] /= S for j < D, as a product by 1 / S: a division per
  * component took a tenth of the pooling's time (divpd issues one every
  * few cycles, mulpd two a cycle), and the product, within 2 units in the
@@ -438,7 +314,7 @@ add_token(struct tl_pool *p, const struct tl_tokens *t, size_t i, long row,
 	else
 		return 0;
 	*wsum += w;
-	add_row(p->acc, x, w, p->dim);
+	tl_rowsum_one(p->acc, x, w, p->dim);
 	if (p->o.kind == TL_POOL_MAX || p->o.kind == TL_POOL_MEANMAX) {
 		if (known == 0)
 			memcpy(p->mx, x, p->dim * sizeof(*x));
@@ -451,7 +327,7 @@ add_token(struct tl_pool *p, const struct tl_tokens *t, size_t i, long row,
 /*
  * Add the N tokens of T from FIRST on, whose rows are ROWS, to the sums,
  * when every known one's vector is a float row of the model (no F16, no
- * subwords): all the rows at once (add_rows).  Returns the number of
+ * subwords): all the rows at once (tl_rowsum).  Returns the number of
  * known tokens.
  */
 static size_t
@@ -471,7 +347,7 @@ add_batch(struct tl_pool *p, const long *rows, size_t n, size_t known,
 		*wsum += w[m];
 		m++;
 	}
-	add_rows(p->acc, x, sif ? w : NULL, m, p->dim);
+	tl_rowsum(p->acc, x, sif ? w : NULL, m, p->dim);
 	if (p->o.kind == TL_POOL_MAX || p->o.kind == TL_POOL_MEANMAX)
 		for (size_t i = 0; i < m; i++) {
 			if (known + i == 0)
