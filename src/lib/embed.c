@@ -26,6 +26,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "bytes.h"
 #include "embed.h"
 #include "f16.h"
 #include "subword.h"
@@ -77,7 +78,7 @@ same_word(const struct tl_embed *v, size_t row, const char *w, size_t len)
 	size_t b = (size_t)v->offsets[row];
 
 	return (size_t)v->offsets[row + 1] - b == len &&
-	    memcmp(v->bytes + b, w, len) == 0;
+	    tl_same_bytes(v->bytes + b, w, len);
 }
 
 /* Insert ROW unless its word is already there (the first one wins). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "embed.h"
 #include "t.h"
 
@@ -235,6 +236,37 @@ test_model(void)
 	tl_model_free(m);
 }
 
+/* tl_same_bytes, for every length up to 40: equal strings are the same,
+ * and a difference in any one byte is seen; both strings end where their
+ * allocation ends, so that the sanitizer build sees any read past it. */
+static void
+test_same_bytes(void)
+{
+	size_t bad = 0;
+
+	for (size_t len = 0; len <= 40; len++) {
+		char *a = malloc(len + 1), *b = malloc(len + 1);
+
+		T_CHECK(a != NULL && b != NULL);
+		if (a == NULL || b == NULL)
+			break;
+		for (size_t i = 0; i < len; i++)
+			a[i] = b[i] = (char)('a' + (i * 7 + len) % 26);
+		/* compare the last LEN bytes of each block */
+		memmove(a + 1, a, len);
+		memmove(b + 1, b, len);
+		bad += !tl_same_bytes(a + 1, b + 1, len);
+		for (size_t p = 1; p <= len; p++) {
+			b[p] ^= 0x20;
+			bad += tl_same_bytes(a + 1, b + 1, len);
+			b[p] ^= 0x20;
+		}
+		free(a);
+		free(b);
+	}
+	T_CHECK(bad == 0);
+}
+
 /* 400,000 distinct words: every one found at its row, and the table built
  * well under a tenth of a second. */
 static void
@@ -310,6 +342,7 @@ main(void)
 {
 	T_RUN(test_lookup);
 	T_RUN(test_lookup_words);
+	T_RUN(test_same_bytes);
 	T_RUN(test_mean);
 	T_RUN(test_mean_wide);
 	T_RUN(test_bad_vocab);
