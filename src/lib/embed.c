@@ -453,14 +453,19 @@ tl_embed_lookup_words(const struct tl_embed *v, const char *const *w,
 	}
 	for (size_t i = 0; i < n; i++)
 		if ((row = likely_row(v, h[i])) < v->n) {
+			rows[i] = (long)row;
 			__builtin_prefetch(&v->offsets[row]);
 			prefetch(vecs + row * vbytes, vbytes);
-		}
+		} else
+			rows[i] = -1;
 	for (size_t i = 0; i < n; i++)
-		if ((row = likely_row(v, h[i])) < v->n)
-			__builtin_prefetch(v->bytes + v->offsets[row]);
+		if (rows[i] >= 0)
+			__builtin_prefetch(v->bytes + v->offsets[rows[i]]);
+	/* the likely row is the word's when the words match: probe would
+	 * stop at that first slot */
 	for (size_t i = 0; i < n; i++)
-		rows[i] = probe(v, h[i], w[i], len[i]);
+		if (rows[i] < 0 || !same_word(v, (size_t)rows[i], w[i], len[i]))
+			rows[i] = probe(v, h[i], w[i], len[i]);
 }
 
 const float *

@@ -192,7 +192,7 @@ static void
 add_rows_scalar(double *acc, const float *const *x, const double *w,
     size_t n, size_t d, size_t j)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && j < d; i++)
 		tl_rowsum_one(acc + j, x[i] + j, w != NULL ? w[i] : 1, d - j);
 }
 
@@ -243,8 +243,17 @@ void
 tl_rowsum(double *acc, const float *const *x, const double *w, size_t n,
     size_t d)
 {
-	if (tl_rowsum_isa(TL_ISA_AVX512, acc, x, w, n, d) == 0 ||
-	    tl_rowsum_isa(TL_ISA_AVX2, acc, x, w, n, d) == 0)
+#ifdef HAVE_X86_ROWS
+	if (__builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512f")) {
+		add_rows_avx512(acc, x, w, n, d);
 		return;
-	tl_rowsum_isa(TL_ISA_SSE2, acc, x, w, n, d);
+	}
+	if (__builtin_cpu_supports("avx2")) {
+		add_rows_scalar(acc, x, w, n, d, add_rows_sse2(acc, x, w, n,
+		    d, add_rows_avx2(acc, x, w, n, d)));
+		return;
+	}
+#endif
+	add_rows_scalar(acc, x, w, n, d, add_rows_sse2(acc, x, w, n, d, 0));
 }

@@ -202,21 +202,13 @@ grow_tokens(struct tl_tokens *t, size_t n)
 	return 0;
 }
 
-/* Mark byte I of class CLS in the masks of T. */
-static void
-mark(struct tl_tokens *t, size_t i, unsigned cls)
-{
-	t->space[i >> 6] |= (uint64_t)(cls == C_SPACE) << (i & 63);
-	t->word[i >> 6] |= (uint64_t)(cls == C_WORD) << (i & 63);
-}
-
 /*
  * ASCII text lower-cased into t->cp and, as bytes, into t->utf8, in which
  * its tokens are then found in place, and the class of each byte into the
  * bit masks t->space and t->word, with which split_ascii finds where
  * tokens start and end without a branch per byte; 16 bytes at a time
  * where SSE2 is there.  0, or -1 at a byte >= 0x80: the text is not ASCII
- * and what was written is of no use.  The buffers hold LEN.
+ * and what was written is of no use.  The buffers hold LEN + 16.
  */
 static int
 load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
@@ -230,9 +222,21 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 	    after_z = _mm_set1_epi8('Z' + 1), gap = _mm_set1_epi8('a' - 'A'),
 	    zero = _mm_setzero_si128();
 
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i)), lo, hi;
+	unsigned char tail[16];
+
+	/* the last bytes from a copy padded with NULs (blanks): the buffers
+	 * have room for 16 more */
+	for (; i < len; i += 16) {
+		const unsigned char *p = s + i;
+		__m128i v, lo, hi;
 		uint16_t sp, wd;
+
+		if (len - i < 16) {
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, s + i, len - i);
+			p = tail;
+		}
+		v = _mm_loadu_si128((const __m128i *)p);
 
 		if (_mm_movemask_epi8(v) != 0)
 			return -1;
@@ -262,7 +266,7 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 		_mm_storeu_si128((__m128i *)(t->cp + i + 12),
 		    _mm_unpackhi_epi16(hi, zero));
 	}
-#endif
+#else
 	for (; i < len; i++) {
 		unsigned c = s[i];
 
@@ -271,8 +275,12 @@ load_ascii(struct tl_tokens *t, const unsigned char *s, size_t len)
 		c = c - 'A' < 26 ? c + ('a' - 'A') : c;
 		t->utf8[i] = (uint8_t)c;
 		t->cp[i] = (int32_t)c;
-		mark(t, i, ascii_cls[c]);
+		t->space[i >> 6] |= (uint64_t)(ascii_cls[c] == C_SPACE) <<
+		    (i & 63);
+		t->word[i >> 6] |= (uint64_t)(ascii_cls[c] == C_WORD) <<
+		    (i & 63);
 	}
+#endif
 	return 0;
 }
 
@@ -550,7 +558,7 @@ split(struct tl_tokens *t, size_t n)
 }
 
 /* The first index from I on, below N, whose bit in M is WANT, or N. */
-static size_t
+static inline __attribute__((always_inline)) size_t
 next_bit(const uint64_t *m, size_t i, size_t n, int want)
 {
 	uint64_t flip = want ? 0 : ~(uint64_t)0, x;
@@ -589,8 +597,10 @@ split_ascii(struct tl_tokens *t, size_t n)
 			c = j < n ? s[j] : ' ';
 			if (c == '-' || c == '.' || c == '\'' || c == ',')
 				j = split_word(t, i, n, &used);
-			else
-				emit(t, i, j, &used);
+			else {		/* emit(t, i, j, &used), inline */
+				t->off[t->n] = i;
+				t->len[t->n++] = j - i;
+			}
 		} else {
 			/* "..." and "--" are one token, as in PTB */
 			for (j = i + 1; (c == '.' || c == '-') && j < n &&
@@ -1110,8 +1120,9 @@ load(struct tl_tokens *t, const unsigned char *s, size_t len)
 	size_t i = 0;
 
 	t->ascii = 0;
-	if (grow(&t->cp, &t->cp_cap, len, sizeof(int32_t)) == -1 ||
-	    grow(&t->utf8, &t->utf8_cap, len, 1) == -1)
+	if (len > SIZE_MAX / 8 - 16 ||	/* load_ascii's padding */
+	    grow(&t->cp, &t->cp_cap, len + 16, sizeof(int32_t)) == -1 ||
+	    grow(&t->utf8, &t->utf8_cap, len + 16, 1) == -1)
 		return -1;
 	if (t->mode == TL_TOK_GENERAL) {
 		size_t cap = t->mask_cap, words = len / 64 + 1;
