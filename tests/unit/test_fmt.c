@@ -356,6 +356,7 @@ static void
 test_fmt_u64(void)
 {
 	char buf[32];
+	size_t bad = 0;
 
 	*tl_fmt_u64(buf, 0) = '\0';
 	T_CHECK(strcmp(buf, "0") == 0);
@@ -363,6 +364,18 @@ test_fmt_u64(void)
 	T_CHECK(strcmp(buf, "1234567") == 0);
 	*tl_fmt_u64(buf, UINT64_MAX) = '\0';
 	T_CHECK(strcmp(buf, "18446744073709551615") == 0);
+	/* every value below 10^6, and each side of every power of ten */
+	for (uint64_t v = 0, p = 1; v < 1000000 || p != 0; v++) {
+		uint64_t x = v < 1000000 ? v : p - (v & 1);
+		char want[32];
+
+		*tl_fmt_u64(buf, x) = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)x);
+		bad += strcmp(buf, want) != 0;
+		if (v >= 1000000 && (v & 1))
+			p = p > UINT64_MAX / 10 ? 0 : p * 10;
+	}
+	T_CHECK(bad == 0);
 }
 
 /* Parse S whole and compare with strtof; overflow must be refused. */
