@@ -241,27 +241,33 @@ test_tweet_long(void)
 }
 
 /* ASCII texts take a path of their own (lower-cased 16 bytes at a time,
- * tokens read in place): random ones of every printable byte, tab and
- * space, of every length up to 70, split as the Unicode path splits them
+ * tokens read in place, split by 64-bit masks): random ones of every
+ * printable byte, tab and space, and others of long words, of every
+ * length up to 256, split as the Unicode path splits them
  * with " \xc3\xa9" after (one more token, "\xc3\xa9"). */
 static void
 test_ascii_path(void)
 {
 	struct tl_tokens a, u;
-	char s[80], j1[1024], j2[1024];
+	static const char few[] = " -.',!";
+	char s[260], j1[4096], j2[4096];
 	const char *w;
 	unsigned long x = 12345;
 	size_t len;
 
 	tl_tokens_init(&a);
 	tl_tokens_init(&u);
-	for (int round = 0; round < 3000; round++) {
-		size_t n = (size_t)round % 71;
+	for (int round = 0; round < 6000; round++) {
+		size_t n = (size_t)round % 257;
 
 		for (size_t i = 0; i < n; i++) {
 			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			s[i] = (char)(x >> 59 == 0 ? ' ' : x >> 59 == 1 ?
-			    '\t' : 32 + (x >> 33) % 95);
+			if (round % 2)	/* long words, across the masks' words */
+				s[i] = (x >> 60) != 0 ? (char)('A' + (x >> 33) %
+				    26) : few[(x >> 33) % (sizeof(few) - 1)];
+			else
+				s[i] = (char)(x >> 59 == 0 ? ' ' : x >> 59 ==
+				    1 ? '\t' : 32 + (x >> 33) % 95);
 		}
 		memcpy(s + n, " \xc3\xa9", 3);
 		T_CHECK(tl_tokenize(&a, s, n) >= 0);
