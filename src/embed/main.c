@@ -255,8 +255,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 #define BLOCK_BYTES	((size_t)1 << 20)
 
 /* Documents pooled together (tl_pool_docs): enough for their lookups'
- * cache misses to overlap. */
+ * cache misses to overlap.  A group's texts hold at most GROUP_BYTES
+ * together, unless it is one text: each tokeniser keeps scratch for the
+ * longest text it has seen (~26 bytes per byte), and 32 of them holding
+ * long texts would multiply the memory a long line needs by 32. */
 #define GROUP_DOCS	32
+#define GROUP_BYTES	((size_t)8 << 10)
 
 /* One thread's scratch: tokens, pooling and vectors of a group of
  * documents. */
@@ -428,9 +432,12 @@ work_block(void *ctx, void *blk, size_t worker)
 	struct tl_err e;
 
 	tl_vecwriter_buffer_reset(b->out, b->first);
-	for (size_t g = 0; g < b->n; g += GROUP_DOCS) {
-		size_t n = b->n - g < GROUP_DOCS ? b->n - g : GROUP_DOCS;
+	for (size_t g = 0, n; g < b->n; g += n) {
+		size_t bytes = b->len[g];
 
+		for (n = 1; n < GROUP_DOCS && g + n < b->n && bytes +
+		    b->len[g + n] <= GROUP_BYTES; n++)
+			bytes += b->len[g + n];
 		if (embed_group(w, b, g, n) == -1)
 			return -1;
 		for (size_t k = 0, i = g; k < n; k++, i++) {
