@@ -196,46 +196,66 @@ add_rows_scalar(double *acc, const float *const *x, const double *w,
 		tl_rowsum_one(acc + j, x[i] + j, w != NULL ? w[i] : 1, d - j);
 }
 
-int
-tl_rowsum_isa(enum tl_isa isa, double *acc, const float *const *x,
+/* Whether this build and this CPU can run ISA (not TL_ISA_BEST). */
+static int
+has(enum tl_isa isa)
+{
+	switch (isa) {
+	case TL_ISA_SCALAR:
+		return 1;
+#ifdef __SSE2__
+	case TL_ISA_SSE2:
+		return 1;
+#endif
+#ifdef HAVE_X86_ROWS
+	case TL_ISA_AVX2:
+		return __builtin_cpu_supports("avx2");
+	case TL_ISA_AVX512:
+		return __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("avx512vl");
+#endif
+	default:
+		return 0;
+	}
+}
+
+static enum tl_isa
+best(void)
+{
+	return has(TL_ISA_AVX512) ? TL_ISA_AVX512 : has(TL_ISA_AVX2) ?
+	    TL_ISA_AVX2 : has(TL_ISA_SSE2) ? TL_ISA_SSE2 : TL_ISA_SCALAR;
+}
+
+/* The sums with ISA, which has() allows: each path takes the components
+ * it can, the narrower ones the rest. */
+static void
+add_rows(enum tl_isa isa, double *acc, const float *const *x,
     const double *w, size_t n, size_t d)
 {
 	size_t j = 0;
 
-	switch (isa) {
-	case TL_ISA_BEST:
-		tl_rowsum(acc, x, w, n, d);
-		return 0;
-	case TL_ISA_SCALAR:
-		break;
-	case TL_ISA_SSE2:
-#ifndef __SSE2__
-		return -1;
-#endif
-		j = add_rows_sse2(acc, x, w, n, d, 0);
-		break;
-	case TL_ISA_AVX2:
 #ifdef HAVE_X86_ROWS
-		if (!__builtin_cpu_supports("avx2"))
-			return -1;
-		j = add_rows_sse2(acc, x, w, n, d, add_rows_avx2(acc, x, w,
-		    n, d));
-		break;
-#else
-		return -1;
-#endif
-	case TL_ISA_AVX512:
-#ifdef HAVE_X86_ROWS
-		if (!__builtin_cpu_supports("avx512f") ||
-		    !__builtin_cpu_supports("avx512vl"))
-			return -1;
+	if (isa == TL_ISA_AVX512) {
 		add_rows_avx512(acc, x, w, n, d);
-		return 0;
-#else
-		return -1;
-#endif
+		return;
 	}
+	if (isa == TL_ISA_AVX2)
+		j = add_rows_avx2(acc, x, w, n, d);
+#endif
+	if (isa != TL_ISA_SCALAR)
+		j = add_rows_sse2(acc, x, w, n, d, j);
 	add_rows_scalar(acc, x, w, n, d, j);
+}
+
+int
+tl_rowsum_isa(enum tl_isa isa, double *acc, const float *const *x,
+    const double *w, size_t n, size_t d)
+{
+	if (isa == TL_ISA_BEST)
+		isa = best();
+	if (!has(isa))
+		return -1;
+	add_rows(isa, acc, x, w, n, d);
 	return 0;
 }
 
@@ -243,17 +263,5 @@ void
 tl_rowsum(double *acc, const float *const *x, const double *w, size_t n,
     size_t d)
 {
-#ifdef HAVE_X86_ROWS
-	if (__builtin_cpu_supports("avx512vl") &&
-	    __builtin_cpu_supports("avx512f")) {
-		add_rows_avx512(acc, x, w, n, d);
-		return;
-	}
-	if (__builtin_cpu_supports("avx2")) {
-		add_rows_scalar(acc, x, w, n, d, add_rows_sse2(acc, x, w, n,
-		    d, add_rows_avx2(acc, x, w, n, d)));
-		return;
-	}
-#endif
-	add_rows_scalar(acc, x, w, n, d, add_rows_sse2(acc, x, w, n, d, 0));
+	add_rows(best(), acc, x, w, n, d);
 }
