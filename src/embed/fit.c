@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "cli.h"
 #include "docs.h"
 #include "embed.h"

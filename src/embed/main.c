@@ -14,8 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "cli.h"
 #include "docs.h"
 #include "digestcache.h"

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "cli.h"
 #include "embed.h"
 #include "fmt.h"

@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "io.h"
-#include "par.h"
 
 const char *tl_progname = "tl";
 
@@ -36,7 +35,6 @@ tl_cli_init(const char *progname)
 	signal(SIGHUP, on_fatal_signal);
 	setvbuf(stdin, inbuf, _IOFBF, sizeof(inbuf));
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	tl_blas_quiet();
 }
 
 static void

@@ -41,9 +41,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
 #include <xxhash.h>
 
+#include "blas.h"
 #include "linear.h"
 #include "ridge.h"
 #include "names.h"

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "cv.h"
 #include "mlp.h"
 #include "par.h"

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "par.h"
 
 enum { S_FREE, S_QUEUED, S_DONE };
@@ -221,22 +219,4 @@ tl_par_run(const struct tl_par_job *job, size_t nthreads, void **failed)
 	free(tid);
 	free(w);
 	return rc == -2 ? run_serial(job, failed) : rc;
-}
-
-/* OpenBLAS's pool (not in cblas.h; absent from a serial or OpenMP
- * OpenBLAS, hence weak). */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
-void
-tl_blas_quiet(void)
-{
-	if (blas_thread_shutdown_ != NULL)
-		blas_thread_shutdown_();
-}
-
-void
-tl_blas_threads(int n)
-{
-	openblas_set_num_threads(n);
-	tl_blas_quiet();
 }

@@ -52,17 +52,4 @@ int	tl_par_run(const struct tl_par_job *job, size_t nthreads,
 /* The number of online CPUs, between 1 and TL_PAR_MAX_THREADS. */
 size_t	tl_par_threads(void);
 
-/*
- * Stop OpenBLAS's idle thread pool (tl_blas_quiet), after setting its
- * number of threads to N (tl_blas_threads; 0: one per CPU).  OpenBLAS
- * starts a thread per CPU when it is loaded, and again whenever its
- * number of threads is set, and each spins on sched_yield for about 0.1 s
- * before it sleeps: on 2 CPUs, a CPU taken from the tools' own threads
- * for the first 0.1 s of a run (a fifth of a softmax fit on 51k rows,
- * most of embedding 50k lines).  The pool starts again at the first BLAS
- * call that wants threads, as it does after fork(2).
- */
-void	tl_blas_quiet(void);
-void	tl_blas_threads(int n);
-
 #endif

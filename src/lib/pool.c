@@ -38,11 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
+#include "blas.h"
 #include "pool.h"
 #include "rowsum.h"
 #include "names.h"
@@ -479,12 +479,6 @@ tl_pool_docs(struct tl_pool *p, const struct tl_tokens *t, size_t n,
 			    out + first * d);
 	}
 }
-
-/* LAPACK (Fortran ABI; the hidden lengths of the character arguments
- * last).  OpenBLAS exports it; no header declares it. */
-extern void dsyev_(const char *jobz, const char *uplo, const int *n,
-    double *a, const int *lda, double *w, double *work, const int *lwork,
-    int *info, size_t jobz_len, size_t uplo_len);
 
 int
 tl_pool_eigen(const double *c, size_t d, size_t r, float *u,

@@ -18,8 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "ridge.h"
 
 int

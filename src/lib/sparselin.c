@@ -11,8 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "lbfgs.h"
 #include "par.h"
 #include "sparselin.h"

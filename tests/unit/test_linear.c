@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "eval.h"
 #include "linear.h"
 #include "model.h"
