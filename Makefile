@@ -25,7 +25,7 @@ CFLAGS	?= $(OPT) -g
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS_TL = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	  -Isrc/lib -DTL_DATADIR='"$(DATADIR)"'
-LDLIBS	 = -ljansson -lutf8proc -lxxhash -lcrypto -lm -lpthread
+LDLIBS	 = -ljansson -lutf8proc -lxxhash -lm -lpthread
 ALL_CFLAGS = $(CPPFLAGS_TL) $(WARN) $(CFLAGS) $(SAN) -MMD -MP
 
 TOOLS	 = embed train predict stack info

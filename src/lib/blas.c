@@ -1,11 +1,10 @@
 /* OpenBLAS, loaded at its first use; see blas.h. */
 #include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #define TL_BLAS_IMPL	/* the names below are the library's, not macros */
 #include "blas.h"
+#include "dl.h"
 
 #define SONAME	"libopenblas.so.0"
 
@@ -15,31 +14,15 @@ static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 static int		 loaded;
 static int		 pending_threads;	/* 0: OpenBLAS's own choice */
 
-extern const char *tl_progname;
-
-static _Noreturn void
-cannot_load(const char *why)
-{
-	fprintf(stderr, "%s: cannot load OpenBLAS (%s): %s\n",
-	    tl_progname != NULL ? tl_progname : "tl", SONAME, why);
-	exit(127);
-}
-
 static void
 load(void)
 {
-	void *h = dlopen(SONAME, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
+	void *h = tl_dl_open("OpenBLAS", SONAME);
 
-	if (h == NULL)
-		cannot_load(dlerror());
 #define TL_BLAS_LOAD(f) \
-	if ((blas.f = (__typeof__(blas.f))dlsym(h, #f)) == NULL) \
-		missing = #f;
+	blas.f = (__typeof__(blas.f))tl_dl_sym(h, "OpenBLAS", SONAME, #f);
 	TL_BLAS_FUNCS(TL_BLAS_LOAD)
 #undef TL_BLAS_LOAD
-	if (missing != NULL)
-		cannot_load(missing);
 	shutdown_pool = (void (*)(void))dlsym(h, "blas_thread_shutdown_");
 	loaded = 1;
 	if (pending_threads > 0)

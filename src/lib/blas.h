@@ -10,8 +10,7 @@
  * Code calls the CBLAS names as usual, after including this header instead
  * of <cblas.h>: each name is a macro for the loaded function, checked by
  * the compiler against <cblas.h>'s prototype.  A library that cannot be
- * loaded is what a missing DT_NEEDED library would be: the tool prints
- * "prog: cannot load OpenBLAS: why" and exits with 127, as ld.so does.
+ * loaded ends the program as ld.so would (dl.h).
  */
 #ifndef TL_BLAS_H
 #define TL_BLAS_H

@@ -17,9 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cli.h"
+#include "evp.h"
 #include "model.h"
 
 /* Tensor bytes are used as they lie in the file (mapped, not converted). */

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "cli.h"
+#include "evp.h"
 #include "io.h"
 #include "train.h"
 

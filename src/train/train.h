@@ -8,8 +8,7 @@
 
 #include <stddef.h>
 
-#include <openssl/evp.h>
-
+#include "evp.h"
 #include "io.h"
 #include "linear.h"
 #include "mlp.h"
