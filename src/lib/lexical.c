@@ -54,12 +54,34 @@ tl_lexical_char_bucket(const char *s, size_t len, uint64_t buckets)
 	    buckets);
 }
 
-static int
-cmp_u32(const void *a, const void *b)
+/* The M indices in lx->scratch sorted, increasing, in lx->scratch or
+ * lx->idx (returned), the other being room: a byte at a time from the
+ * lowest, as many bytes as the buckets need.  A document's thousands of
+ * character n-grams spent most of tl-embed's time in qsort. */
+static uint32_t *
+sort_indices(struct tl_lexical *lx, size_t m)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t *a = lx->scratch, *b = lx->idx, *t;
+	size_t at[256], c, sum;
 
-	return (x > y) - (x < y);
+	for (unsigned sh = 0; sh < 32 && (lx->buckets - 1) >> sh != 0;
+	    sh += 8) {
+		memset(at, 0, sizeof(at));
+		for (size_t i = 0; i < m; i++)
+			at[(a[i] >> sh) & 0xff]++;
+		sum = 0;
+		for (size_t k = 0; k < 256; k++) {
+			c = at[k];
+			at[k] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < m; i++)
+			b[at[(a[i] >> sh) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	return a;
 }
 
 /* Make room for N indices in the scratch and the output. */
@@ -187,6 +209,7 @@ tl_lexical_doc(struct tl_lexical *lx, const struct tl_tokens *t,
 {
 	size_t m, n = 0, longest = 0, len, run;
 	const char *s;
+	uint32_t *a;
 
 	lx->nnz = 0;
 	if (t->n == 0)
@@ -199,12 +222,13 @@ tl_lexical_doc(struct tl_lexical *lx, const struct tl_tokens *t,
 		s = tl_tokens_at(t, i, &len);
 		m = char_ngrams(lx, s, len, m);
 	}
-	qsort(lx->scratch, m, sizeof(*lx->scratch), cmp_u32);
+	/* runs of equal indices; when the sorted ones are in lx->idx, each
+	 * is written at or before where it is read */
+	a = sort_indices(lx, m);
 	for (size_t j = 0; j < m; j += run) {
-		for (run = 1; j + run < m && lx->scratch[j + run] ==
-		    lx->scratch[j]; run++)
+		for (run = 1; j + run < m && a[j + run] == a[j]; run++)
 			;
-		lx->idx[lx->nnz] = lx->scratch[j];
+		lx->idx[lx->nnz] = a[j];
 		lx->val[lx->nnz++] = (float)(1 + log((double)run));
 	}
 	return 0;
