@@ -55,6 +55,8 @@ struct opts {
 	int			 binary, no_header, verbose;
 	int			 digits;	/* text values; 0: exact */
 	int			 lexical;	/* hashed n-grams too */
+	int			 chars[2];	/* and character n-grams of
+						 * chars[0] to [1]; 0: none */
 	size_t			 threads;	/* 0: one per CPU */
 	struct tl_docs_opts	 docs;
 	struct tl_pool_opts	 pool;
@@ -70,9 +72,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: tl-embed [-v] [--binary] [--digits N] [--no-header] "
 	    "[--normalize]\n"
-	    "                [--lexical] [--pool KIND] [--tsv] [--jsonl] "
-	    "[--id-field PATH]\n"
-	    "                [--label-field PATH]\n"
+	    "                [--lexical] [--lexical-chars MIN-MAX] "
+	    "[--pool KIND] [--tsv]\n"
+	    "                [--jsonl] [--id-field PATH] [--label-field PATH]\n"
 	    "                [--text-field PATH] [--skip-bad] [--sif-a A] "
 	    "[--threads N]\n"
 	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
@@ -155,11 +157,53 @@ no_model(void)
 	    buf);
 }
 
+/* --lexical-chars S: "MIN-MAX" into RANGE, or "0" for none. */
+static void
+lexical_chars(const char *s, int range[2])
+{
+	char *end;
+	long a, b;
+
+	range[0] = range[1] = 0;
+	if (strcmp(s, "0") == 0)
+		return;
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (s[0] >= '0' && s[0] <= '9' && *end == '-' && end[1] >= '0' &&
+	    end[1] <= '9') {
+		b = strtol(end + 1, &end, 10);
+		if (*end == '\0' && errno == 0 && a >= 1 && a <= b &&
+		    b <= TL_LEXICAL_MAX_CHARS) {
+			range[0] = (int)a;
+			range[1] = (int)b;
+			return;
+		}
+	}
+	tl_usage_error("--lexical-chars: '%s': expected MIN-MAX with 1 <= MIN "
+	    "<= MAX <= %d, or 0", s, TL_LEXICAL_MAX_CHARS);
+}
+
+/* The header's "lexical": how LX makes the sparse part, which tl-train
+ * records and tl-stack --freeze repeats; "chars" only when on, so that
+ * streams without character n-grams read as before. */
+static void
+lexical_desc(const struct tl_lexical *lx, char *buf, size_t cap)
+{
+	char chars[32] = "";
+
+	if (lx->chars_max > 0)
+		snprintf(chars, sizeof(chars), "\"chars\":[%d,%d],",
+		    lx->chars_min, lx->chars_max);
+	snprintf(buf, cap, "{\"ngrams\":%d,%s\"hash\":\"xxh3-64\"}",
+	    lx->ngrams, chars);
+}
+
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_BINARY = 256, O_DIGITS, O_NO_HEADER, O_NORMALIZE, O_POOL,
-	    O_PRINT_DEFAULT, O_SIF_A, O_THREADS, O_VERSION, O_LEXICAL };
+	    O_PRINT_DEFAULT, O_SIF_A, O_THREADS, O_VERSION, O_LEXICAL,
+	    O_LEXICAL_CHARS };
 	static const struct option longopts[] = {
 		{ "binary", no_argument, NULL, O_BINARY },
 		{ "digits", required_argument, NULL, O_DIGITS },
@@ -169,6 +213,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "label-field", required_argument, NULL,
 		    EMBED_O_LABEL_FIELD },
 		{ "lexical", no_argument, NULL, O_LEXICAL },
+		{ "lexical-chars", required_argument, NULL, O_LEXICAL_CHARS },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "normalize", no_argument, NULL, O_NORMALIZE },
@@ -208,6 +253,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_LEXICAL:
 			o->lexical = 1;
+			break;
+		case O_LEXICAL_CHARS:
+			lexical_chars(optarg, o->chars);
+			o->lexical |= o->chars[0] > 0;
 			break;
 		case O_NO_HEADER:
 			o->no_header = 1;
@@ -522,8 +571,9 @@ open_model(struct run *r, const char *path)
 		if ((w->x = malloc(GROUP_DOCS * tl_pool_dim(w->pool) *
 		    sizeof(float))) == NULL)
 			tl_die("out of memory");
-		if (r->o->lexical && tl_lexical_init(&w->lex,
-		    TL_LEXICAL_BUCKETS, 2, &e) == -1)
+		if (r->o->lexical && (tl_lexical_init(&w->lex,
+		    TL_LEXICAL_BUCKETS, 2, &e) == -1 || tl_lexical_chars(
+		    &w->lex, r->o->chars[0], r->o->chars[1], &e) == -1))
 			tl_die_err(NULL, &e);
 	}
 	if (r->o->verbose && r->o->pool.kind == TL_POOL_SIF &&
@@ -642,8 +692,7 @@ main(int argc, char **argv)
 	    sizeof(h.pool)) == -1)
 		tl_die("out of memory");
 	if (o.lexical)	/* how the sparse part was made, likewise */
-		snprintf(h.lexical, sizeof(h.lexical), "{\"ngrams\":%d,"
-		    "\"hash\":\"xxh3-64\"}", r.wk[0].lex.ngrams);
+		lexical_desc(&r.wk[0].lex, h.lexical, sizeof(h.lexical));
 	if ((digest = tl_model_digest_cached(tl_embed_model(r.emb), o.model,
 	    &key, hex)) == NULL)
 		tl_die("%s: cannot compute the SHA-256: out of memory",

@@ -184,6 +184,14 @@ wire_head(struct freeze *z, size_t i, struct tl_err *e)
 	    z->name, e);
 }
 
+/* The "lexical" a head of description META recorded from the stream it
+ * was trained on ("input"."lexical"), or NULL.  Borrowed. */
+static json_t *
+trained_lexical(json_t *meta)
+{
+	return json_object_get(json_object_get(meta, "input"), "lexical");
+}
+
 /* The n-gram order of the sparse part a sparse head of description
  * META was trained on: its "input"."lexical"."ngrams" (from the stream's
  * header), else 2, the only order tl-embed --lexical has written; 0 when
@@ -191,8 +199,8 @@ wire_head(struct freeze *z, size_t i, struct tl_err *e)
 static int
 lexical_ngrams(json_t *meta)
 {
-	json_t *lx = json_object_get(json_object_get(meta, "input"),
-	    "lexical"), *g = json_object_get(lx, "ngrams");
+	json_t *lx = trained_lexical(meta), *g = json_object_get(lx,
+	    "ngrams");
 	const char *h = json_string_value(json_object_get(lx, "hash"));
 
 	if (lx != NULL && (h == NULL || strcmp(h, "xxh3-64") != 0))
@@ -200,22 +208,59 @@ lexical_ngrams(json_t *meta)
 	return json_is_integer(g) ? (int)json_integer_value(g) : 2;
 }
 
+/* The character n-gram sizes of the lexical settings LX, its "chars"
+ * [MIN, MAX] (absent: none, written 0 0), into RANGE: 0, or -1 when they
+ * are not sizes tl_lexical_chars takes. */
+static int
+lexical_chars(json_t *lx, int range[2])
+{
+	json_t *c = json_object_get(lx, "chars");
+	json_int_t a = json_integer_value(json_array_get(c, 0));
+	json_int_t b = json_integer_value(json_array_get(c, 1));
+
+	range[0] = range[1] = 0;
+	if (c == NULL)
+		return 0;
+	if (!json_is_array(c) || json_array_size(c) != 2 || a < 1 || a > b ||
+	    b > TL_LEXICAL_MAX_CHARS)
+		return -1;
+	range[0] = (int)a;
+	range[1] = (int)b;
+	return 0;
+}
+
 /* A sparse head (tl-embed --lexical) gets the part the pipeline computes
  * from each text next to the pooled vector, wherever its dense input
  * comes from (tl-stack passes a stream's sparse part through a head's
- * outputs); its hashing must be one the pipeline can repeat. */
+ * outputs); its hashing must be one the pipeline can repeat, and the
+ * same as that of the sparse heads before it, as the pipeline computes
+ * one part for all. */
 static int
 check_sparse(const struct freeze *z, size_t i, struct tl_err *e)
 {
-	int g = lexical_ngrams(tl_model_meta(z->s[i].model));
+	json_t *meta = tl_model_meta(z->s[i].model);
+	int g = lexical_ngrams(meta), c[2], cj[2];
 
 	if (tl_head_sparse(z->head[i]) == 0)
 		return 0;
 	if (g < 1 || g > TL_LEXICAL_MAX_NGRAM ||
-	    tl_head_sparse(z->head[i]) > (uint64_t)UINT32_MAX + 1)
+	    tl_head_sparse(z->head[i]) > (uint64_t)UINT32_MAX + 1 ||
+	    lexical_chars(trained_lexical(meta), c) == -1)
 		return tl_errf(e, "%s: its sparse part's n-gram order or "
 		    "buckets or hashing are not ones tl-embed --lexical "
 		    "writes", z->name[i]);
+	for (size_t j = 1; j < i; j++) {
+		json_t *mj = tl_model_meta(z->s[j].model);
+
+		if (tl_head_sparse(z->head[j]) == 0)
+			continue;
+		lexical_chars(trained_lexical(mj), cj);	/* checked */
+		if (tl_head_sparse(z->head[j]) != tl_head_sparse(z->head[i]) ||
+		    lexical_ngrams(mj) != g || cj[0] != c[0] || cj[1] != c[1])
+			return tl_errf(e, "%s: its sparse part was made "
+			    "otherwise than %s's (tl-embed --lexical, "
+			    "--lexical-chars)", z->name[i], z->name[j]);
+	}
 	return 0;
 }
 
@@ -288,6 +333,27 @@ output_name(enum tl_head_output o)
 	    "values";
 }
 
+/* How the pipeline computes sparse stage I's part, checked by
+ * check_sparse: {"buckets", "ngrams", "chars" when on, "hash"}.  New
+ * reference, or NULL. */
+static json_t *
+lexical_json(const struct freeze *z, size_t i)
+{
+	json_t *meta = tl_model_meta(z->s[i].model), *o;
+	int c[2];
+
+	o = json_pack("{s:I,s:i,s:s}", "buckets",
+	    (json_int_t)tl_head_sparse(z->head[i]), "ngrams",
+	    lexical_ngrams(meta), "hash", "xxh3-64");
+	if (o != NULL && lexical_chars(trained_lexical(meta), c) == 0 &&
+	    c[0] > 0 && json_object_set_new(o, "chars", json_pack("[i,i]",
+	    c[0], c[1])) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The description of stage I (new reference), or NULL. */
 static json_t *
 stage_json(const struct freeze *z, size_t i)
@@ -303,10 +369,7 @@ stage_json(const struct freeze *z, size_t i)
 		return json_object_set(o, "pool", z->pool) == 0 ? o :
 		    (json_decref(o), NULL);
 	if (tl_head_sparse(z->head[i]) != 0 && json_object_set_new(o,
-	    "lexical", json_pack("{s:I,s:i,s:s}", "buckets",
-	    (json_int_t)tl_head_sparse(z->head[i]), "ngrams",
-	    lexical_ngrams(tl_model_meta(z->s[i].model)), "hash",
-	    "xxh3-64")) != 0) {
+	    "lexical", lexical_json(z, i)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -588,8 +651,9 @@ stage_index(json_t *js, size_t i, size_t *out, struct tl_err *e)
 	return 0;
 }
 
-/* Stage I's sparse head: its part computed as its "lexical" says, which
- * must agree with the head and with any other sparse stage. */
+/* Stage I's sparse head: its part computed as its "lexical" says (no
+ * "chars": no character n-grams), which must agree with the head and
+ * with any other sparse stage. */
 static int
 load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 {
@@ -598,6 +662,7 @@ load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 	json_int_t g = json_integer_value(json_object_get(lx, "ngrams"));
 	const char *h = json_string_value(json_object_get(lx, "hash"));
 	struct pnode *nd = &p->node[i];
+	int c[2];
 
 	if ((uint64_t)b != tl_head_sparse(nd->head) || h == NULL ||
 	    strcmp(h, "xxh3-64") != 0)
@@ -605,12 +670,18 @@ load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 		    "settings (buckets, ngrams, hash \"xxh3-64\") that fit "
 		    "its sparse part of %llu buckets", i,
 		    (unsigned long long)tl_head_sparse(nd->head));
+	if (lexical_chars(lx, c) == -1)
+		return tl_errf(e, "pipeline: stage %zu: \"lexical\" "
+		    "\"chars\" is not [MIN, MAX] with 1 <= MIN <= MAX <= %d",
+		    i, TL_LEXICAL_MAX_CHARS);
 	if (p->lex.buckets != 0 && (p->lex.buckets != (uint64_t)b ||
-	    p->lex.ngrams != g))
+	    p->lex.ngrams != g || p->lex.chars_min != c[0] ||
+	    p->lex.chars_max != c[1]))
 		return tl_errf(e, "pipeline: stage %zu: lexical settings "
 		    "differ from an earlier stage's", i);
-	if (p->lex.buckets == 0 && tl_lexical_init(&p->lex, (uint64_t)b,
-	    (int)g, e) == -1)
+	if (p->lex.buckets == 0 && (tl_lexical_init(&p->lex, (uint64_t)b,
+	    (int)g, e) == -1 || tl_lexical_chars(&p->lex, c[0], c[1], e) ==
+	    -1))
 		return in_stage(e, i);
 	nd->sparse = 1;
 	return 0;

@@ -125,6 +125,21 @@ same_stacked(const struct tl_vechdr *a, const struct tl_vechdr *b)
 	return 1;
 }
 
+/* Keep THEIRS, input NAME's header description ("pool", "lexical"), in
+ * MINE, both TL_VECHDR_POOL bytes; an earlier input's that differs means
+ * records that do not mean the same, made as WHAT says. */
+static void
+keep_desc(char *mine, const char *theirs, const char *name,
+    const char *what)
+{
+	if (theirs[0] == '\0')
+		return;
+	if (mine[0] != '\0' && strcmp(theirs, mine) != 0)
+		tl_die("%s: %s %s, but earlier input as %s", name, what,
+		    theirs, mine);
+	memcpy(mine, theirs, TL_VECHDR_POOL);
+}
+
 /* Check that input NAME with header H fits the ones before; remember its
  * dimension and digests. */
 void
@@ -153,14 +168,8 @@ rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 		tl_die("%s: stacked models differ from earlier input's", name);
 	if (h->model[0] != '\0')
 		memcpy(r->hdr.model, h->model, sizeof(r->hdr.model));
-	if (h->pool[0] != '\0' && r->hdr.pool[0] != '\0' &&
-	    strcmp(h->pool, r->hdr.pool) != 0)
-		tl_die("%s: vectors pooled as %s, but earlier input as %s",
-		    name, h->pool, r->hdr.pool);
-	if (h->pool[0] != '\0')
-		memcpy(r->hdr.pool, h->pool, sizeof(r->hdr.pool));
-	if (h->lexical[0] != '\0')
-		memcpy(r->hdr.lexical, h->lexical, sizeof(r->hdr.lexical));
+	keep_desc(r->hdr.pool, h->pool, name, "vectors pooled as");
+	keep_desc(r->hdr.lexical, h->lexical, name, "sparse part made as");
 	if (h->nstacked > 0 && r->hdr.nstacked == 0)
 		for (size_t i = 0; i < h->nstacked; i++)
 			if (tl_vechdr_add_stacked(&r->hdr, h->stacked[i],

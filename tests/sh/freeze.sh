@@ -155,6 +155,27 @@ tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m lex.tlm >a 2>/dev/nul
 tl-info lex-pipe.tlm | grep -q '"hash": "xxh3-64"' || no "the lexical settings are not recorded"
 tl-info lex.tlm | grep -A 3 '"lexical"' | grep -q '"ngrams": 2' ||
     no "tl-train does not record the lexical settings of its stream"
+# with character n-grams (tl-embed --lexical-chars), which the pipeline
+# reads from the head's "input"."lexical" and computes too
+tl-embed -m small.tlm --lexical-chars 2-5 --tsv sent.tsv | tl-train -q -o lexc.tlm
+tl-stack --freeze -o lexc-pipe.tlm small.tlm lexc.tlm
+tl-embed -m small.tlm --lexical-chars 2-5 "$ex/new-tweets.txt" |
+    tl-predict -m lexc.tlm >a
+tl-predict -m lexc-pipe.tlm "$ex/new-tweets.txt" >b && body b
+same "a sparse head with character n-grams" a b
+tl-embed -m small.tlm --lexical "$ex/new-tweets.txt" | tl-predict -m lexc.tlm >a &&
+    tail -n +2 a | cmp -s - b.body && no "character n-grams: they change nothing"
+tl-info lexc.tlm | grep -A 8 '"lexical"' | tr -d ' \n' | grep -q '"chars":\[2,5\]' ||
+    no "tl-train does not record the character n-grams of its stream"
+tl-info lexc-pipe.tlm | grep -A 8 '"lexical"' | tr -d ' \n' | grep -q '"chars":\[2,5\]' ||
+    no "the pipeline does not record the character n-grams"
+tl-info lex-pipe.tlm | grep -q '"chars"' && no "a pipeline without character n-grams names them"
+# sparse heads whose parts were made otherwise cannot share the one part
+# a pipeline computes
+tl-embed -m small.tlm --lexical-chars 2-5 --tsv sent.tsv | tl-stack -m lex.tlm |
+    tl-train -q -o lexmix.tlm
+fails "sparse heads of other lexical settings" 1 "lexmix: its sparse part was made otherwise than lex's" \
+    tl-stack --freeze -o bad.tlm small.tlm lex.tlm lexmix.tlm
 # a sparse part hashed otherwise (per its stream's header) is refused
 tl-embed -m small.tlm --lexical --tsv sent.tsv |
     sed '1s/"hash":"xxh3-64"/"hash":"md5"/' | tl-train -q -o lexmd5.tlm
@@ -275,6 +296,9 @@ fails "a stage whose description lies" 1 "pipeline: stage 3: " \
 src=lex-pipe.tlm tamper t7.tlm 'd["stages"][1]["lexical"]["buckets"] = 7'
 fails "a sparse stage with other lexical settings" 1 "stage 1: no \"lexical\" settings" \
     tl-predict -m t7.tlm "$ex/new-tweets.txt"
+src=lexc-pipe.tlm tamper t9.tlm 'd["stages"][1]["lexical"]["chars"] = [5, 2]'
+fails "character n-grams of no sizes" 1 "stage 1: \"lexical\" \"chars\" is not" \
+    tl-predict -m t9.tlm "$ex/new-tweets.txt"
 src=lex-pipe.tlm tamper t8.tlm 'del d["stages"][1]["lexical"]'
 fails "a sparse stage without lexical settings" 1 "stage 1: no \"lexical\"" \
     tl-predict -m t8.tlm "$ex/new-tweets.txt"

@@ -1,5 +1,7 @@
-/* Hashed n-gram features: counts, sublinear values, order, collisions. */
+/* Hashed n-gram features: counts, sublinear values, order, collisions,
+ * and the character n-grams against scikit-learn's char_wb analyzer. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +77,133 @@ test_init_errors(void)
 	T_CHECK(tl_lexical_init(&lx, 10, 0, &e) == -1 &&
 	    strcmp(e.msg, "n-grams up to 0: expected 1 to 5") == 0);
 	T_CHECK(tl_lexical_init(&lx, 10, 6, &e) == -1);
+	T_CHECK(tl_lexical_init(&lx, 10, 2, &e) == 0);
+	T_CHECK(tl_lexical_chars(&lx, 3, 2, &e) == -1 &&
+	    strcmp(e.msg, "character n-grams of 3 to 2 code points: "
+	    "expected 1 <= MIN <= MAX <= 8") == 0);
+	T_CHECK(tl_lexical_chars(&lx, 0, 5, &e) == -1);
+	T_CHECK(tl_lexical_chars(&lx, 1, 9, &e) == -1);
+	T_CHECK(tl_lexical_chars(&lx, 1, 8, &e) == 0 && lx.chars_max == 8);
+}
+
+#define MAXGRAMS	512
+
+/* Whether LX holds exactly word W's unigram and the N character n-grams
+ * GRAM (a multiset), at 1 + ln(count) each; with 2^32 buckets nothing
+ * collides. */
+static int
+same_features(const struct tl_lexical *lx, const char *w, char **gram,
+    size_t n)
+{
+	uint32_t b[MAXGRAMS + 1];
+	size_t distinct = 0, count;
+
+	b[n] = tl_lexical_bucket(&w, (const size_t[]){ strlen(w) }, 1,
+	    lx->buckets);
+	for (size_t i = 0; i < n; i++)
+		b[i] = tl_lexical_char_bucket(gram[i], strlen(gram[i]),
+		    lx->buckets);
+	for (size_t i = 0; i <= n; i++) {
+		count = 0;
+		for (size_t j = 0; j <= n; j++)
+			count += b[j] == b[i];
+		for (size_t j = 0; j < i && count > 0; j++)
+			if (b[j] == b[i])
+				count = 0;	/* counted at its first */
+		if (count == 0)
+			continue;
+		distinct++;
+		if (fabs(value_of(lx, b[i]) - (1 + log((double)count))) > 1e-6)
+			return 0;
+	}
+	return lx->nnz == distinct;
+}
+
+/* Each word of tests/data/lexical-charwb.tsv gives the n-grams that
+ * scikit-learn's char_wb gives (code points, not bytes; short words). */
+static void
+test_char_wb(void)
+{
+	const char *top = getenv("TL_TOP");
+	char path[4096], *line = NULL, *f[MAXGRAMS + 3], *p;
+	size_t cap = 0, nf, len = 0, cases = 0;
+	unsigned lineno = 0;
+	struct tl_tokens t;
+	struct tl_lexical lx;
+	struct tl_err e;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/tests/data/lexical-charwb.tsv",
+	    top ? top : ".");
+	T_CHECK((fp = fopen(path, "r")) != NULL);
+	if (fp == NULL)
+		return;
+	tl_tokens_init(&t);
+	while (getline(&line, &cap, fp) != -1) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#')
+			continue;
+		for (nf = 0, p = line; p != NULL && nf < MAXGRAMS + 3; nf++)
+			f[nf] = strsep(&p, "\t");
+		T_CHECK(p == NULL && nf >= 4);
+		if (p != NULL || nf < 4)
+			break;
+		/* the word is one token, as it is */
+		T_CHECK(tl_tokenize(&t, f[2], strlen(f[2])) == 1 &&
+		    strncmp(tl_tokens_at(&t, 0, &len), f[2], len) == 0 &&
+		    len == strlen(f[2]));
+		T_CHECK(tl_lexical_init(&lx, (uint64_t)1 << 32, 1, &e) == 0);
+		T_CHECK(tl_lexical_chars(&lx, atoi(f[0]), atoi(f[1]), &e) ==
+		    0);
+		T_CHECK(tl_lexical_doc(&lx, &t, &e) == 0);
+		if (!same_features(&lx, f[2], f + 3, nf - 3)) {
+			fprintf(stderr, "%s:%u: %s: other n-grams\n", path,
+			    lineno, f[2]);
+			T_CHECK(!"char_wb n-grams differ");
+		}
+		tl_lexical_free(&lx);
+		cases++;
+	}
+	T_CHECK(cases >= 60);
+	free(line);
+	fclose(fp);
+	tl_tokens_free(&t);
+}
+
+/* Character n-grams add to the words' features, apart from them. */
+static void
+test_chars_and_words(void)
+{
+	const char *doc = "cat cat", *cat = "cat";
+	struct tl_tokens t;
+	struct tl_lexical lx;
+	struct tl_err e;
+
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokenize(&t, doc, strlen(doc)) == 2);
+	T_CHECK(tl_lexical_init(&lx, TL_LEXICAL_BUCKETS, 2, &e) == 0);
+	T_CHECK(tl_lexical_chars(&lx, 3, 3, &e) == 0);
+	T_CHECK(tl_lexical_doc(&lx, &t, &e) == 0);
+	/* "cat", "cat cat"; " ca", "cat", "at " twice each */
+	T_CHECK(lx.nnz == 5);
+	T_NEAR(value_of(&lx, tl_lexical_bucket(&cat, (const size_t[]){ 3 },
+	    1, lx.buckets)), 1 + log(2), 1e-6);
+	T_NEAR(value_of(&lx, tl_lexical_char_bucket("cat", 3, lx.buckets)),
+	    1 + log(2), 1e-6);
+	T_CHECK(tl_lexical_char_bucket("cat", 3, 1u << 31) !=
+	    tl_lexical_bucket(&cat, (const size_t[]){ 3 }, 1, 1u << 31));
+	/* off again */
+	T_CHECK(tl_lexical_chars(&lx, 0, 0, &e) == 0);
+	T_CHECK(tl_lexical_doc(&lx, &t, &e) == 0 && lx.nnz == 2);
+	/* one bucket: 3 word n-grams, 2 x 7 character n-grams of 2-3 */
+	tl_lexical_free(&lx);
+	T_CHECK(tl_lexical_init(&lx, 1, 2, &e) == 0);
+	T_CHECK(tl_lexical_chars(&lx, 2, 3, &e) == 0);
+	T_CHECK(tl_lexical_doc(&lx, &t, &e) == 0 && lx.nnz == 1);
+	T_NEAR(lx.val[0], 1 + log(17), 1e-6);
+	tl_lexical_free(&lx);
+	tl_tokens_free(&t);
 }
 
 int
@@ -82,5 +211,7 @@ main(void)
 {
 	T_RUN(test_counts);
 	T_RUN(test_init_errors);
+	T_RUN(test_char_wb);
+	T_RUN(test_chars_and_words);
 	return t_done();
 }
