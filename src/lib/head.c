@@ -11,6 +11,8 @@ struct tl_head {
 	char			 kind[32];
 	enum tl_head_output	 output;
 	char			 input_model[65];
+	json_t			*input_lexical;	/* input.lexical, or NULL */
+	char			*lexical_text;	/* it as compact JSON */
 	struct tl_linear	 lin;		/* softmax, logistic, ridge */
 	struct tl_mlp		 mlp;		/* mlp (mlp.p != NULL) */
 	struct tl_sparselin	 sp;		/* sparse-softmax (sp.w) */
@@ -25,6 +27,9 @@ read_input_model(struct tl_head *h, struct tl_model *m)
 
 	if (s != NULL && strlen(s) == 64)
 		memcpy(h->input_model, s, 65);
+	h->input_lexical = json_deep_copy(json_object_get(in, "lexical"));
+	if (h->input_lexical != NULL)
+		h->lexical_text = json_dumps(h->input_lexical, JSON_COMPACT);
 }
 
 struct tl_head *
@@ -64,6 +69,8 @@ tl_head_load(struct tl_model *m, struct tl_err *e)
 	} else
 		tl_errf(e, "not a classifier or regressor (kind \"%s\")",
 		    kind);
+	json_decref(h->input_lexical);
+	free(h->lexical_text);
 	free(h);
 	return NULL;
 }
@@ -140,6 +147,21 @@ tl_head_apply_block(const struct tl_head *h, const struct tl_vecblock *b,
 		    b->sp_val + b->sp_off[i], out + i * h->sp.k);
 }
 
+const char *
+tl_head_lexical_differs(const struct tl_head *h, const char *desc)
+{
+	json_t *got;
+	int differs;
+
+	if (tl_head_sparse(h) == 0 || h->lexical_text == NULL ||
+	    desc[0] == '\0')
+		return NULL;
+	got = json_loads(desc, 0, NULL);
+	differs = got == NULL || !json_equal(got, h->input_lexical);
+	json_decref(got);
+	return differs ? h->lexical_text : NULL;
+}
+
 void
 tl_head_free(struct tl_head *h)
 {
@@ -148,5 +170,7 @@ tl_head_free(struct tl_head *h)
 	tl_linear_free(&h->lin);
 	tl_mlp_free(&h->mlp);
 	tl_sparselin_free(&h->sp);
+	json_decref(h->input_lexical);
+	free(h->lexical_text);
 	free(h);
 }

@@ -56,6 +56,14 @@ void		 tl_head_apply(const struct tl_head *h, const float *x,
  * sparse part is empty), so callers without one should refuse the head. */
 uint64_t	 tl_head_sparse(const struct tl_head *h);
 
+/* Whether a sparse head H was trained on a sparse part made otherwise
+ * than DESC says (a stream header's "lexical", vecstream.h): when both
+ * are known and differ, how H's was made (borrowed compact JSON), else
+ * NULL -- a dense head, a model or stream that does not say.  The same
+ * buckets would then hold other n-grams. */
+const char	*tl_head_lexical_differs(const struct tl_head *h,
+		    const char *desc);
+
 /* Apply H to the records of B, dense values and (for a sparse head, when
  * B has one) sparse parts, writing b->n x out_dim floats to OUT.  The
  * caller checks that b->sparse equals tl_head_sparse(h) where it must. */

@@ -158,6 +158,25 @@ start_stream(struct predict *pr, int binary, int no_header)
 	tl_vechdr_free(&h);
 }
 
+/* A sparse part must be hashed from the n-grams the model was trained
+ * on: the same buckets could hold others. */
+static void
+check_lexical(const struct predict *pr, const struct tl_vechdr *h,
+    const char *name)
+{
+	const char *lx = tl_head_lexical_differs(pr->head, h->lexical);
+
+	if (lx != NULL) {
+		if (!pr->force)
+			tl_die("%s: sparse part made as %s, but %s was trained "
+			    "on one made as %s; use --force to apply it "
+			    "anyway", name, h->lexical, pr->model_path, lx);
+		if (pr->verbose)
+			tl_warn("%s: sparse part made otherwise than %s's: "
+			    "applied anyway (--force)", name, pr->model_path);
+	}
+}
+
 /* The vectors must come from the embedding the model was trained on. */
 static void
 check_input(const struct predict *pr, const struct tl_vechdr *h,
@@ -174,6 +193,7 @@ check_input(const struct predict *pr, const struct tl_vechdr *h,
 		    "(tl-embed --lexical), the stream has %llu", name,
 		    (unsigned long long)tl_head_sparse(pr->head),
 		    (unsigned long long)h->sparse);
+	check_lexical(pr, h, name);
 	if (h->model[0] == '\0') {
 		if (pr->verbose)
 			tl_warn("%s: the stream does not say which embedding "

@@ -252,7 +252,8 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 }
 
 /* Every head must take records of this dimension, made by the embedding
- * it was trained on (as tl-predict checks; --force skips the latter). */
+ * it was trained on, with a sparse part hashed as it was trained on (as
+ * tl-predict checks; --force skips the last two). */
 static void
 check_input(const struct stack *st, const char *name,
     const struct tl_vechdr *in)
@@ -264,6 +265,8 @@ check_input(const struct stack *st, const char *name,
 		    tl_head_input_model(s->head);
 		size_t d = s->pipe != NULL ? tl_pipeline_in_dim(s->pipe) :
 		    tl_head_in_dim(s->head);
+		const char *lx = s->pipe != NULL ? NULL :
+		    tl_head_lexical_differs(s->head, in->lexical);
 
 		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
@@ -274,6 +277,10 @@ check_input(const struct stack *st, const char *name,
 			    "(tl-embed --lexical), the stream has %llu", name,
 			    s->path, (unsigned long long)tl_head_sparse(s->head),
 			    (unsigned long long)in->sparse);
+		if (!st->force && lx != NULL)
+			tl_die("%s: sparse part made as %s, but %s was trained "
+			    "on one made as %s; use --force to apply it anyway",
+			    name, in->lexical, s->path, lx);
 		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
 		    strcmp(in->model, want) != 0)
 			tl_die("%s: vectors made by embedding %.12s..., but %s "

@@ -163,7 +163,8 @@ tl-embed -m small.tlm --lexical-chars 2-5 "$ex/new-tweets.txt" |
     tl-predict -m lexc.tlm >a
 tl-predict -m lexc-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "a sparse head with character n-grams" a b
-tl-embed -m small.tlm --lexical "$ex/new-tweets.txt" | tl-predict -m lexc.tlm >a &&
+tl-embed -m small.tlm --lexical "$ex/new-tweets.txt" |
+    tl-predict -m lexc.tlm --force >a &&
     tail -n +2 a | cmp -s - b.body && no "character n-grams: they change nothing"
 tl-info lexc.tlm | grep -A 8 '"lexical"' | tr -d ' \n' | grep -q '"chars":\[2,5\]' ||
     no "tl-train does not record the character n-grams of its stream"
@@ -172,7 +173,8 @@ tl-info lexc-pipe.tlm | grep -A 8 '"lexical"' | tr -d ' \n' | grep -q '"chars":\
 tl-info lex-pipe.tlm | grep -q '"chars"' && no "a pipeline without character n-grams names them"
 # sparse heads whose parts were made otherwise cannot share the one part
 # a pipeline computes
-tl-embed -m small.tlm --lexical-chars 2-5 --tsv sent.tsv | tl-stack -m lex.tlm |
+tl-embed -m small.tlm --lexical-chars 2-5 --tsv sent.tsv |
+    tl-stack -m lex.tlm --force |
     tl-train -q -o lexmix.tlm
 fails "sparse heads of other lexical settings" 1 "lexmix: its sparse part was made otherwise than lex's" \
     tl-stack --freeze -o bad.tlm small.tlm lex.tlm lexmix.tlm
