@@ -194,8 +194,8 @@ lexical_desc(const struct tl_lexical *lx, char *buf, size_t cap)
 	if (lx->chars_max > 0)
 		snprintf(chars, sizeof(chars), "\"chars\":[%d,%d],",
 		    lx->chars_min, lx->chars_max);
-	snprintf(buf, cap, "{\"ngrams\":%d,%s\"hash\":\"xxh3-64\"}",
-	    lx->ngrams, chars);
+	snprintf(buf, cap, "{\"ngrams\":%d,%s\"hash\":\"%s\"}", lx->ngrams,
+	    chars, TL_LEXICAL_HASH);
 }
 
 static void

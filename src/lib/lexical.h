@@ -31,6 +31,9 @@
 #define TL_LEXICAL_MAX_NGRAM	5
 #define TL_LEXICAL_MAX_CHARS	8	/* longest character n-gram */
 #define TL_LEXICAL_CHAR_SEED	0x636861725f7762ULL	/* "char_wb" */
+/* The hash's name in a "lexical" description: the one thing a reader of
+ * a stream or model compares to know its buckets mean the same. */
+#define TL_LEXICAL_HASH		"xxh3-64"
 
 /* The features of one document, reused from call to call. */
 struct tl_lexical {

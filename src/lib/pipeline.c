@@ -203,7 +203,7 @@ lexical_ngrams(json_t *meta)
 	    "ngrams");
 	const char *h = json_string_value(json_object_get(lx, "hash"));
 
-	if (lx != NULL && (h == NULL || strcmp(h, "xxh3-64") != 0))
+	if (lx != NULL && (h == NULL || strcmp(h, TL_LEXICAL_HASH) != 0))
 		return 0;
 	return json_is_integer(g) ? (int)json_integer_value(g) : 2;
 }
@@ -344,7 +344,7 @@ lexical_json(const struct freeze *z, size_t i)
 
 	o = json_pack("{s:I,s:i,s:s}", "buckets",
 	    (json_int_t)tl_head_sparse(z->head[i]), "ngrams",
-	    lexical_ngrams(meta), "hash", "xxh3-64");
+	    lexical_ngrams(meta), "hash", TL_LEXICAL_HASH);
 	if (o != NULL && lexical_chars(trained_lexical(meta), c) == 0 &&
 	    c[0] > 0 && json_object_set_new(o, "chars", json_pack("[i,i]",
 	    c[0], c[1])) != 0) {
@@ -665,10 +665,10 @@ load_lexical(struct tl_pipeline *p, size_t i, json_t *js, struct tl_err *e)
 	int c[2];
 
 	if ((uint64_t)b != tl_head_sparse(nd->head) || h == NULL ||
-	    strcmp(h, "xxh3-64") != 0)
+	    strcmp(h, TL_LEXICAL_HASH) != 0)
 		return tl_errf(e, "pipeline: stage %zu: no \"lexical\" "
-		    "settings (buckets, ngrams, hash \"xxh3-64\") that fit "
-		    "its sparse part of %llu buckets", i,
+		    "settings (buckets, ngrams, hash \"%s\") that fit its "
+		    "sparse part of %llu buckets", i, TL_LEXICAL_HASH,
 		    (unsigned long long)tl_head_sparse(nd->head));
 	if (lexical_chars(lx, c) == -1)
 		return tl_errf(e, "pipeline: stage %zu: \"lexical\" "
