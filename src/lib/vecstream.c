@@ -937,6 +937,20 @@ all_finite(const float *x, size_t n)
 	return bad == 0;
 }
 
+/* The index of the first of the N values of X that is not finite, or N:
+ * the branch-free check first, the scan only when it fails. */
+static size_t
+first_nonfinite(const float *x, size_t n)
+{
+	size_t j = 0;
+
+	if (all_finite(x, n))
+		return n;
+	while (j < n && isfinite(x[j]))
+		j++;
+	return j;
+}
+
 /* Read one binary record into record b->n of B.  1, 2 when a header
  * (of a concatenated stream) came instead, 0 at end of stream, -1 on
  * error. */
@@ -944,7 +958,7 @@ static int
 bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 {
 	uint64_t off = r->base + r->beg;
-	size_t vbytes = b->dim * sizeof(float), total;
+	size_t vbytes = b->dim * sizeof(float), total, j;
 	uint32_t idn, labn;
 	long long got;
 	const char *p;
@@ -999,12 +1013,9 @@ bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 		return -1;
 	p = r->buf + r->beg;
 	memcpy(x, p + 8 + idn + labn, vbytes);
-	if (!all_finite(x, b->dim))
-		for (size_t j = 0; j < b->dim; j++)
-			if (!isfinite(x[j]))
-				return tl_errf_byte(e, off + 8 + idn + labn +
-				    j * sizeof(float), "non-finite value in "
-				    "component %zu", j + 1);
+	if ((j = first_nonfinite(x, b->dim)) < b->dim)
+		return tl_errf_byte(e, off + 8 + idn + labn + j * sizeof(float),
+		    "non-finite value in component %zu", j + 1);
 	if (bin_string(b, p + 4, idn, off + 4, "id", &r->soff[2 * b->n],
 	    e) < 0 ||
 	    bin_string(b, p + 8 + idn, labn, off + 8 + idn, "label",
@@ -1323,7 +1334,7 @@ tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
     const char *label, const float *x, size_t nnz, const uint32_t *idx,
     const float *val, struct tl_err *e)
 {
-	size_t idn, labn, dim = w->hdr.dim, spn;
+	size_t idn, labn, dim = w->hdr.dim, spn, j;
 	char *p;
 
 	if (w->errnum)
@@ -1339,12 +1350,9 @@ tl_vecwriter_put_sparse(struct tl_vecwriter *w, const char *id,
 		return tl_errf(e, "record %llu: id starts with '#', which "
 		    "the text form reads as a header",
 		    (unsigned long long)w->nrec + 1);
-	if (!all_finite(x, dim))
-		for (size_t j = 0; j < dim; j++)
-			if (!isfinite(x[j]))
-				return tl_errf(e, "record %llu: non-finite "
-				    "value in component %zu",
-				    (unsigned long long)w->nrec + 1, j + 1);
+	if ((j = first_nonfinite(x, dim)) < dim)
+		return tl_errf(e, "record %llu: non-finite value in component "
+		    "%zu", (unsigned long long)w->nrec + 1, j + 1);
 	if (check_sparse(w, nnz, idx, val, e) < 0)
 		return -1;
 	spn = w->hdr.sparse == 0 ? 0 : w->binary ? 4 + 8 * nnz :
