@@ -1,6 +1,7 @@
 /* OpenBLAS, loaded at its first use; see blas.h. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #define TL_BLAS_IMPL	/* the names below are the library's, not macros */
 #include "blas.h"
@@ -60,3 +61,13 @@ tl_blas_threads(int n)
 	blas.openblas_set_num_threads(n);
 	tl_blas_quiet();
 }
+
+void
+tl_blas_filter_threads(void)
+{
+	const char *env = getenv("OPENBLAS_NUM_THREADS");
+
+	if (env == NULL || env[0] == '\0')
+		tl_blas_threads(1);
+}
+

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blas.h"
 #include "cli.h"
 #include "digestcache.h"
 #include "docopts.h"
@@ -546,6 +547,7 @@ main(int argc, char *argv[])
 	double t0;
 
 	tl_cli_init("tl-predict");
+	tl_blas_filter_threads();
 	pr.threshold = 0.5;
 	while ((ch = getopt_long(argc, argv, "hm:o:v", longopts, NULL)) != -1)
 		switch (ch) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "cli.h"
 #include "embed.h"
 #include "clidocs.h"
@@ -491,6 +492,7 @@ main(int argc, char *argv[])
 	struct tl_err e;
 
 	tl_cli_init("tl-stack");
+	tl_blas_filter_threads();
 	while ((ch = getopt_long(argc, argv, "hm:o:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'B':

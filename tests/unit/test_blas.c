@@ -5,6 +5,7 @@
  * runs of the tools load it, and the message when it cannot be loaded.)
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "blas.h"
 #include "t.h"
@@ -34,10 +35,24 @@ test_first_call_loads(void)
 	T_CHECK(openblas_get_num_threads() == 2);
 }
 
+/* The filters' one thread yields to the user's OPENBLAS_NUM_THREADS. */
+static void
+test_filter_threads(void)
+{
+	tl_blas_threads(2);
+	setenv("OPENBLAS_NUM_THREADS", "2", 1);
+	tl_blas_filter_threads();
+	T_CHECK(openblas_get_num_threads() == 2);
+	unsetenv("OPENBLAS_NUM_THREADS");
+	tl_blas_filter_threads();
+	T_CHECK(openblas_get_num_threads() == 1);
+}
+
 int
 main(void)
 {
 	T_RUN(test_not_loaded_before_use);
 	T_RUN(test_first_call_loads);
+	T_RUN(test_filter_threads);
 	return t_done();
 }
