@@ -16,7 +16,9 @@
 
 #include "embed.h"
 #include "lexical.h"
+#include "par.h"
 #include "pipeline.h"
+#include "textpool.h"
 #include "tokenize.h"
 
 #define MAXS TL_PIPELINE_MAX_STAGES
@@ -532,19 +534,19 @@ struct tl_pipeline {
 	struct tl_model	*model;		/* the pipeline's, owned */
 	struct tl_model	*emb_model;	/* stage 0, rebuilt, or NULL */
 	struct tl_embed	*emb;
-	struct tl_pool	*pool;
-	struct tl_tokens tok;
+	struct tl_pool	*pool;		/* for its dimension */
+	struct tl_pool_opts pool_o;
+	const json_t	*tokenizer;	/* stage 0's, in the model's
+					   description */
+	struct tl_textpool *tp;		/* texts to pooled vectors */
 	char		 emb_digest[65];
 	char		 head_digest[65];	/* of the last stage */
 	size_t		 cap;		/* rows the buffers hold */
 	size_t		 max_in;	/* largest head input */
 	float		*scratch;	/* cap x max_in: a head's input */
 	float		*pooled;	/* cap x in_dim: texts' vectors */
-	struct tl_lexical lex;		/* buckets 0: no sparse head */
-	size_t		*sp_off;	/* cap + 1: the texts' lexical parts */
-	uint32_t	*sp_idx;	/* (CSR, as in a tl_vecblock) */
-	float		*sp_val;
-	size_t		 sp_cap;	/* pairs sp_idx and sp_val hold */
+	struct tl_lexical lex;		/* the settings of the sparse heads'
+					   part; buckets 0: no sparse head */
 };
 
 /* Stage I of M as a model of its own: the tensors "stageI.*" without the
@@ -632,8 +634,9 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 	if (p->emb == NULL && ((p->emb_model = stage_model(m, 0, desc, d, e)) ==
 	    NULL || (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL))
 		return in_stage(e, 0);
-	if (tl_tokens_configure(&p->tok, json_object_get(desc, "tokenizer"),
-	    e) == -1 || (p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
+	p->pool_o = o;
+	p->tokenizer = json_object_get(desc, "tokenizer");
+	if ((p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
 		return in_stage(e, 0);
 	p->dim[0] = tl_pool_dim(p->pool);
 	return 0;
@@ -748,7 +751,6 @@ tl_pipeline_load(struct tl_model *m, struct tl_err *e)
 		    "to %d stages", MAXS), NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return tl_errf(e, "out of memory"), NULL;
-	tl_tokens_init(&p->tok);
 	p->n = n;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "stage %zu", i);
@@ -760,6 +762,12 @@ tl_pipeline_load(struct tl_model *m, struct tl_err *e)
 		if (load_head(p, m, i, json_array_get(stages, i), name, e) ==
 		    -1)
 			goto fail;
+	if ((p->tp = tl_textpool_new(p->emb, &p->pool_o, p->tokenizer,
+	    p->lex.buckets != 0 ? &p->lex : NULL, tl_par_threads(), e)) ==
+	    NULL) {
+		in_stage(e, 0);
+		goto fail;
+	}
 	p->model = m;
 	return p;
 fail:
@@ -796,7 +804,6 @@ static int
 grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 {
 	float *f;
-	size_t *o;
 
 	if (n <= p->cap)
 		return 0;
@@ -813,11 +820,6 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 	    NULL)
 		return tl_errf(e, "out of memory");
 	p->pooled = f;
-	if (p->lex.buckets != 0 && (o = realloc(p->sp_off, (n + 1) *
-	    sizeof(size_t))) == NULL)
-		return tl_errf(e, "out of memory");
-	if (p->lex.buckets != 0)
-		p->sp_off = o;
 	p->cap = n;
 	return 0;
 }
@@ -854,7 +856,7 @@ gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
 }
 
 /* The heads on N pooled vectors X, the sparse heads also on the texts'
- * lexical parts in p->sp_* when SPARSE (else none). */
+ * lexical parts of the last texts pooled when SPARSE (else none). */
 static int
 apply_heads(struct tl_pipeline *p, const float *x, size_t n, int sparse,
     float *out, struct tl_err *e)
@@ -874,9 +876,8 @@ apply_heads(struct tl_pipeline *p, const float *x, size_t n, int sparse,
 		b.x = (float *)gather(p, nd, val, n);
 		if (nd->sparse && sparse) {
 			b.sparse = p->lex.buckets;
-			b.sp_off = p->sp_off;
-			b.sp_idx = p->sp_idx;
-			b.sp_val = p->sp_val;
+			b.sp_off = tl_textpool_sparse(p->tp, &b.sp_idx,
+			    &b.sp_val);
 		}
 		tl_head_apply_block(nd->head, &b, o);
 		val[i] = o;
@@ -895,52 +896,13 @@ tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
 	return apply_heads(p, x, n, 0, out, e);
 }
 
-/* Append the lexical part of the tokens in p->tok as text R's. */
-static int
-add_lexical(struct tl_pipeline *p, size_t r, struct tl_err *e)
-{
-	size_t at = p->sp_off[r], need;
-	void *q;
-
-	if (tl_lexical_doc(&p->lex, &p->tok, e) == -1)
-		return -1;
-	need = at + p->lex.nnz;
-	if (need > p->sp_cap) {
-		size_t cap = p->sp_cap ? p->sp_cap : 1024;
-
-		while (cap < need)
-			cap *= 2;
-		if ((q = realloc(p->sp_idx, cap * sizeof(uint32_t))) == NULL)
-			return tl_errf(e, "out of memory");
-		p->sp_idx = q;
-		if ((q = realloc(p->sp_val, cap * sizeof(float))) == NULL)
-			return tl_errf(e, "out of memory");
-		p->sp_val = q;
-		p->sp_cap = cap;
-	}
-	memcpy(p->sp_idx + at, p->lex.idx, p->lex.nnz * sizeof(uint32_t));
-	memcpy(p->sp_val + at, p->lex.val, p->lex.nnz * sizeof(float));
-	p->sp_off[r + 1] = need;
-	return 0;
-}
-
 int
 tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
     const size_t *len, size_t n, float *out, struct tl_err *e)
 {
-	size_t d = p->dim[0];
-
-	if (grow(p, n, e) == -1)
+	if (grow(p, n, e) == -1 ||
+	    tl_textpool_run(p->tp, text, len, n, p->pooled, e) == -1)
 		return -1;
-	if (p->lex.buckets != 0)
-		p->sp_off[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (tl_tokenize(&p->tok, text[i], len[i]) == -1)
-			return tl_errf(e, "out of memory");
-		tl_pool_doc(p->pool, &p->tok, p->pooled + i * d);
-		if (p->lex.buckets != 0 && add_lexical(p, i, e) == -1)
-			return -1;
-	}
 	return apply_heads(p, p->pooled, n, 1, out, e);
 }
 
@@ -957,12 +919,9 @@ tl_pipeline_free(struct tl_pipeline *p)
 	tl_embed_free(p->emb);
 	tl_model_free(p->emb_model);
 	tl_model_free(p->model);
-	tl_tokens_free(&p->tok);
+	tl_textpool_free(p->tp);
 	free(p->scratch);
 	free(p->pooled);
 	tl_lexical_free(&p->lex);
-	free(p->sp_off);
-	free(p->sp_idx);
-	free(p->sp_val);
 	free(p);
 }

@@ -1,0 +1,257 @@
+/* Texts to pooled vectors on several threads; see textpool.h. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "textpool.h"
+#include "tokenize.h"
+
+/* Fewer texts than this per thread are pooled on fewer threads: starting
+ * one costs about as much as pooling a few dozen short texts. */
+#define MIN_SHARE	64
+#define MAX_SHARES	16
+
+/* One thread's share of a run, and what it keeps from run to run. */
+struct share {
+	struct tl_tokens	 tok;
+	struct tl_pool		*pool;
+	struct tl_lexical	 lex;		/* buckets 0: none */
+	size_t			*off;		/* off_cap: the share's CSR */
+	uint32_t		*idx;		/* cap pairs */
+	float			*val;
+	size_t			 off_cap, cap;
+	/* this run */
+	char *const		*text;
+	const size_t		*len;
+	float			*x;		/* the share's first row */
+	size_t			 n, dim;
+	int			 rc;
+	struct tl_err		 e;
+};
+
+struct tl_textpool {
+	size_t		 nshares;
+	struct share	*share;
+	size_t		*off;		/* off_cap: the run's CSR */
+	uint32_t	*idx;		/* cap pairs */
+	float		*val;
+	size_t		 off_cap, cap;
+};
+
+static int
+init_share(struct share *s, const struct tl_embed *emb,
+    const struct tl_pool_opts *o, const json_t *tokenizer,
+    const struct tl_lexical *lex, struct tl_err *e)
+{
+	tl_tokens_init(&s->tok);
+	if (tl_tokens_configure(&s->tok, tokenizer, e) == -1 ||
+	    (s->pool = tl_pool_new(emb, o, e)) == NULL)
+		return -1;
+	s->dim = tl_pool_dim(s->pool);
+	if (lex != NULL && (tl_lexical_init(&s->lex, lex->buckets,
+	    lex->ngrams, e) == -1 || tl_lexical_chars(&s->lex,
+	    lex->chars_min, lex->chars_max, e) == -1))
+		return -1;
+	return 0;
+}
+
+struct tl_textpool *
+tl_textpool_new(const struct tl_embed *emb, const struct tl_pool_opts *o,
+    const json_t *tokenizer, const struct tl_lexical *lex, size_t nthreads,
+    struct tl_err *e)
+{
+	struct tl_textpool *tp;
+
+	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
+	    (tp->share = calloc(MAX_SHARES, sizeof(*tp->share))) == NULL) {
+		free(tp);
+		return tl_errf(e, "out of memory"), NULL;
+	}
+	tp->nshares = nthreads < 1 ? 1 : nthreads > MAX_SHARES ? MAX_SHARES :
+	    nthreads;
+	for (size_t i = 0; i < tp->nshares; i++)
+		if (init_share(&tp->share[i], emb, o, tokenizer, lex, e) ==
+		    -1) {
+			tl_textpool_free(tp);
+			return NULL;
+		}
+	return tp;
+}
+
+/* Room for N offsets at *OFF, whose capacity is *CAP.  0 or -1. */
+static int
+reserve(size_t **off, size_t *cap, size_t n)
+{
+	size_t *o;
+
+	if (n <= *cap)
+		return 0;
+	if ((o = realloc(*off, n * sizeof(*o))) == NULL)
+		return -1;
+	*off = o;
+	*cap = n;
+	return 0;
+}
+
+/* Room for N pairs at *IDX and *VAL, whose capacity is *CAP.  0 or -1. */
+static int
+reserve_pairs(uint32_t **idx, float **val, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 1024;
+	void *q;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if ((q = realloc(*idx, c * sizeof(uint32_t))) == NULL)
+		return -1;
+	*idx = q;
+	if ((q = realloc(*val, c * sizeof(float))) == NULL)
+		return -1;
+	*val = q;
+	*cap = c;
+	return 0;
+}
+
+/* Append the lexical part of S's tokens as its text I's. */
+static int
+add_lexical(struct share *s, size_t i)
+{
+	size_t at = s->off[i];
+
+	s->off[i + 1] = at;
+	if (tl_lexical_doc(&s->lex, &s->tok, &s->e) == -1)
+		return -1;
+	if (s->lex.nnz == 0)	/* no pairs: the arrays may be NULL */
+		return 0;
+	if (reserve_pairs(&s->idx, &s->val, &s->cap, at + s->lex.nnz) == -1)
+		return tl_errf(&s->e, "out of memory");
+	memcpy(s->idx + at, s->lex.idx, s->lex.nnz * sizeof(uint32_t));
+	memcpy(s->val + at, s->lex.val, s->lex.nnz * sizeof(float));
+	s->off[i + 1] = at + s->lex.nnz;
+	return 0;
+}
+
+static void *
+pool_share(void *arg)
+{
+	struct share *s = arg;
+
+	s->rc = 0;
+	if (s->lex.buckets != 0) {
+		if (reserve(&s->off, &s->off_cap, s->n + 1) == -1) {
+			s->rc = tl_errf(&s->e, "out of memory");
+			return NULL;
+		}
+		s->off[0] = 0;
+	}
+	for (size_t i = 0; i < s->n && s->rc == 0; i++) {
+		if (tl_tokenize(&s->tok, s->text[i], s->len[i]) == -1) {
+			s->rc = tl_errf(&s->e, "out of memory");
+			break;
+		}
+		tl_pool_doc(s->pool, &s->tok, s->x + i * s->dim);
+		if (s->lex.buckets != 0)
+			s->rc = add_lexical(s, i);
+	}
+	return NULL;
+}
+
+/* The shares' lexical parts, in order, as the run's. */
+static int
+join_sparse(struct tl_textpool *tp, size_t used, size_t n, struct tl_err *e)
+{
+	size_t r = 0, at = 0, total = 0;
+
+	for (size_t k = 0; k < used; k++)
+		total += tp->share[k].off[tp->share[k].n];
+	if (reserve(&tp->off, &tp->off_cap, n + 1) == -1 ||
+	    reserve_pairs(&tp->idx, &tp->val, &tp->cap, total) == -1)
+		return tl_errf(e, "out of memory");
+	tp->off[0] = 0;
+	for (size_t k = 0; k < used; k++) {
+		const struct share *s = &tp->share[k];
+		size_t m = s->off[s->n];
+
+		if (m > 0) {
+			memcpy(tp->idx + at, s->idx, m * sizeof(uint32_t));
+			memcpy(tp->val + at, s->val, m * sizeof(float));
+		}
+		for (size_t i = 0; i < s->n; i++)
+			tp->off[++r] = at + s->off[i + 1];
+		at += m;
+	}
+	return 0;
+}
+
+int
+tl_textpool_run(struct tl_textpool *tp, char *const *text,
+    const size_t *len, size_t n, float *x, struct tl_err *e)
+{
+	size_t used = n / MIN_SHARE, at = 0;
+	pthread_t tid[MAX_SHARES];
+	int started[MAX_SHARES] = { 0 };
+
+	if (used > tp->nshares)
+		used = tp->nshares;
+	if (used == 0)
+		used = 1;
+	for (size_t k = 0; k < used; k++) {
+		struct share *s = &tp->share[k];
+
+		s->text = text + at;
+		s->len = len + at;
+		s->n = n * (k + 1) / used - at;
+		s->x = x + at * s->dim;
+		at += s->n;
+	}
+	/* a share whose thread cannot start is pooled here */
+	for (size_t k = 1; k < used; k++)
+		started[k] = pthread_create(&tid[k], NULL, pool_share,
+		    &tp->share[k]) == 0;
+	pool_share(&tp->share[0]);
+	for (size_t k = 1; k < used; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			pool_share(&tp->share[k]);
+	}
+	for (size_t k = 0; k < used; k++)
+		if (tp->share[k].rc == -1) {
+			*e = tp->share[k].e;
+			return -1;
+		}
+	return tp->share[0].lex.buckets != 0 ? join_sparse(tp, used, n, e) : 0;
+}
+
+size_t *
+tl_textpool_sparse(const struct tl_textpool *tp, uint32_t **idx,
+    float **val)
+{
+	*idx = tp->idx;
+	*val = tp->val;
+	return tp->off;
+}
+
+void
+tl_textpool_free(struct tl_textpool *tp)
+{
+	if (tp == NULL)
+		return;
+	for (size_t i = 0; i < tp->nshares; i++) {
+		struct share *s = &tp->share[i];
+
+		tl_tokens_free(&s->tok);
+		tl_pool_free(s->pool);
+		tl_lexical_free(&s->lex);
+		free(s->off);
+		free(s->idx);
+		free(s->val);
+	}
+	free(tp->share);
+	free(tp->off);
+	free(tp->idx);
+	free(tp->val);
+	free(tp);
+}
