@@ -19,7 +19,6 @@
 #include "par.h"
 #include "pipeline.h"
 #include "textpool.h"
-#include "tokenize.h"
 
 #define MAXS TL_PIPELINE_MAX_STAGES
 
@@ -534,7 +533,6 @@ struct tl_pipeline {
 	struct tl_model	*model;		/* the pipeline's, owned */
 	struct tl_model	*emb_model;	/* stage 0, rebuilt, or NULL */
 	struct tl_embed	*emb;
-	struct tl_pool	*pool;		/* for its dimension */
 	struct tl_pool_opts pool_o;
 	const json_t	*tokenizer;	/* stage 0's, in the model's
 					   description */
@@ -620,6 +618,7 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
     struct tl_err *e)
 {
 	struct tl_pool_opts o;
+	struct tl_pool *pool;
 	json_t *desc = json_object_get(js, "description");
 	const char *d = json_string_value(json_object_get(js, "sha256"));
 
@@ -636,9 +635,12 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 		return in_stage(e, 0);
 	p->pool_o = o;
 	p->tokenizer = json_object_get(desc, "tokenizer");
-	if ((p->pool = tl_pool_new(p->emb, &o, e)) == NULL)
+	/* the textpool makes one per thread once the heads are loaded; this
+	 * one checks the options and gives the dimension they need */
+	if ((pool = tl_pool_new(p->emb, &o, e)) == NULL)
 		return in_stage(e, 0);
-	p->dim[0] = tl_pool_dim(p->pool);
+	p->dim[0] = tl_pool_dim(pool);
+	tl_pool_free(pool);
 	return 0;
 }
 
@@ -915,7 +917,6 @@ tl_pipeline_free(struct tl_pipeline *p)
 		tl_head_free(p->node[i].head);
 		free(p->node[i].out);
 	}
-	tl_pool_free(p->pool);
 	tl_embed_free(p->emb);
 	tl_model_free(p->emb_model);
 	tl_model_free(p->model);
