@@ -27,7 +27,9 @@
 #include "head.h"
 #include "model.h"
 #include "pipeline.h"
+#include "par.h"
 #include "stack.h"
+#include "textpool.h"
 #include "vecstream.h"
 
 #define BLOCK_ROWS 4096
@@ -61,7 +63,8 @@ struct stack {
 	struct tl_embed	*src;
 	struct tl_pool	*pool;
 	struct tl_pool_opts pool_opts;	/* what made pool */
-	struct tl_tokens tok;
+	struct tl_textpool *tp;		/* pools a block of texts */
+	float		*pooled;	/* BLOCK_ROWS x the pool's dim */
 	char		 src_digest[65];
 };
 
@@ -189,9 +192,13 @@ load_source(struct stack *st, const char *path, const struct tl_pool_opts *o)
 	st->src_model = m;
 	st->pool_opts = *o;
 	if ((st->src = tl_embed_from_model(m, &e)) == NULL ||
-	    tl_tokens_configure(&st->tok, tl_embed_tokenizer(st->src), &e) ==
-	    -1 || (st->pool = tl_pool_new(st->src, o, &e)) == NULL)
+	    (st->pool = tl_pool_new(st->src, o, &e)) == NULL ||
+	    (st->tp = tl_textpool_new(st->src, o, tl_embed_tokenizer(st->src),
+	    NULL, tl_par_threads(), &e)) == NULL)
 		tl_die_err(path, &e);
+	st->pooled = malloc(sizeof(float) * BLOCK_ROWS * tl_pool_dim(st->pool));
+	if (st->pooled == NULL)
+		tl_die("out of memory");
 	return 1;
 }
 
@@ -393,11 +400,14 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 	struct tl_err e;
 	size_t at = st->dim_keep;
 
-	for (size_t r = 0; r < b->n && at > 0; r++) {
-		if (tl_tokenize(&st->tok, b->text[r], b->len[r]) == -1)
-			tl_die("%s:%llu: out of memory", name,
-			    (unsigned long long)b->line[r]);
-		tl_pool_doc(st->pool, &st->tok, st->out + r * st->dim_out);
+	if (at > 0) {
+		if (tl_textpool_run(st->tp, b->text, b->len, b->n, st->pooled,
+		    &e) == -1)
+			tl_die_err(name, &e);
+		for (size_t r = 0; r < b->n; r++)
+			memcpy(st->out + r * st->dim_out,
+			    st->pooled + r * st->dim_keep,
+			    sizeof(float) * st->dim_keep);
 	}
 	for (size_t i = 0; i < st->nstage; i++) {
 		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
@@ -563,7 +573,6 @@ main(int argc, char *argv[])
 	}
 	if (nmodels == 0)
 		tl_usage_error("no model: give at least one -m MODEL");
-	tl_tokens_init(&st.tok);
 	if (text && load_source(&st, stack_parse_name(models[0], "-m ",
 	    st.stage[0].prefix), &pool))
 		first = 1;
@@ -598,10 +607,11 @@ main(int argc, char *argv[])
 		tl_pipeline_free(st.stage[k].pipe);
 		tl_head_free(st.stage[k].own);
 	}
+	tl_textpool_free(st.tp);
+	free(st.pooled);
 	tl_pool_free(st.pool);
 	tl_embed_free(st.src);
 	tl_model_free(st.src_model);
-	tl_tokens_free(&st.tok);
 	free(st.out);
 	free(st.proba);
 	tl_stdout_close();

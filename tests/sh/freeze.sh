@@ -90,6 +90,12 @@ tl-stack -m sentiment.tlm camp.vec | cmp -s - a ||
     no "tl-stack --tsv -m EMBEDDING -m PIPELINE differs from the pipes"
 tl-stack --tsv -m "$M" "$ex/campaign.tsv" | cmp -s - camp.vec ||
     no "tl-stack --tsv -m EMBEDDING differs from tl-embed --tsv"
+# enough rows that every CPU pools a share of a block (textpool.h), with
+# another pooling: still tl-embed's stream, byte for byte
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$ex/tweets.tsv"; done >many.tsv
+tl-stack --tsv --pool meanmax --normalize -m "$M" many.tsv >many.vec
+tl-embed -m "$M" --tsv --pool meanmax --normalize many.tsv | cmp -s - many.vec ||
+    no "tl-stack --tsv --pool meanmax on $(wc -l <many.tsv) rows differs from tl-embed"
 fails "--only and an embedding alone" 2 "nothing to write" \
     tl-stack --tsv --only -m "$M" "$ex/campaign.tsv"
 tl-train -q -o dag2.tlm a
