@@ -5,7 +5,10 @@ train tl+lex on the first N rows with grid A or B, score the rest
 (debian-desc: the 10,000 rows after the first N).  Not part of make bench
 (about 25 minutes on 2 cores); run from the top of the tree after make:
 
-    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B
+    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | T
+
+GRID T is the bench's TF-IDF peer (peers.py tfidf) on the same rows, for
+comparing the peer with tl+lex away from the test split.
 
 Appends "data grid N seed accuracy choices seconds" (TAB) to
 build/gridstudy/results.tsv.  OPENBLAS_NUM_THREADS=1 lets two run side by
@@ -68,8 +71,18 @@ def choices(model):
 	return " ".join(out)
 
 
+def run_tfidf(sub, ev, n):
+	out = subprocess.run(["/usr/bin/python3", "bench/peers.py", "tfidf",
+	    sub, ev, sub + ".tfidf", str(n)], capture_output=True, text=True,
+	    check=True).stdout
+	f = dict(kv.split("=") for kv in out.split())
+	return float(f["acc"]), "C=" + f["C"]
+
+
 def run(data, seed, n, grid):
 	sub, ev = split(data, seed, n)
+	if grid == "T":
+		return run_tfidf(sub, ev, n)
 	pre = f"{W}/{data}.s{seed}.n{n}.{grid}"
 	lex = f"{W}/{data}.s{seed}.n{n}.eval.lex"
 	emb = (f"bin/tl-embed -m {MODEL} --threads 1 --pool meanmax --lexical"
@@ -84,7 +97,7 @@ def run(data, seed, n, grid):
 
 
 def main():
-	if len(sys.argv) < 5 or sys.argv[1] not in SRC or sys.argv[2] not in GRID:
+	if len(sys.argv) < 5 or sys.argv[1] not in SRC or sys.argv[2] not in (*GRID, "T"):
 		sys.exit(__doc__)
 	data, grid, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 	os.makedirs(W, exist_ok=True)

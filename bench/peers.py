@@ -8,7 +8,8 @@ a model that was fitted on training data only.
   shuffle SEED IN OUT           shuffle the lines of IN with random.Random(SEED)
   lr TRAIN.vec TEST.vec [MAXIT] LogisticRegression(C=1) on tl vector streams
   predict TRAIN.vec N           predict_proba rows/s on N rows (one thread)
-  tfidf TRAIN.tsv TEST.tsv N..  TF-IDF + LogisticRegression learning curve
+  tfidf TRAIN.tsv TEST.tsv PRED N..
+                                TF-IDF + LogisticRegression learning curve
 """
 import random
 import sys
@@ -88,8 +89,9 @@ def read_tsv(path, text_col=2):
 	return xs, np.array(ys)
 
 
-def cmd_tfidf(train, test, *ns):
+def cmd_tfidf(train, test, pred, *ns):
 	"""TRAIN is the already shuffled training split; N takes its first N rows.
+	The test rows' predicted labels go to PRED.N, one per line.
 	C is chosen per N by 3-fold cross-validation on those N rows only; above
 	3000 rows the grid search costs minutes, so C is the one chosen on the
 	largest N <= 3000 (still training rows only)."""
@@ -118,7 +120,10 @@ def cmd_tfidf(train, test, *ns):
 				c = grid[0]
 				clf = LogisticRegression(C=c, max_iter=1000)
 				clf.fit(xa, ytr[:k])
-		acc = float(np.mean(clf.predict(vec.transform(xte)) == yte))
+		yp = clf.predict(vec.transform(xte))
+		with open(f"{pred}.{n}", "w", encoding="utf-8") as f:
+			f.writelines(y + "\n" for y in yp)
+		acc = float(np.mean(yp == yte))
 		s = time.perf_counter() - t0
 		print(f"n={n} acc={acc:.4f} C={c} seconds={s:.1f}", flush=True)
 

@@ -98,17 +98,18 @@ mem() {
 		eval "T_$1=n/a M_$1=n/a"
 	fi
 }
-# acc PRED GOLD: accuracy of the labels in column 2 of the tl-predict
-# stream PRED against column 2 of GOLD (same rows, same order).
-acc() { awk -F'\t' 'NR == FNR { if ($0 !~ /^#/) p[++n] = $2; next }
-	{ m++; if (p[m] == $2) ok++ }
-	END { if (m == 0 || m != n) print "n/a"; else printf "%.4f\n", ok / m }' \
-	    "$1" "$2"; }
-# ftacc PRED GOLD: the same for fastText's "__label__X" predictions.
-ftacc() { awk -F'\t' 'NR == FNR { sub(/^__label__/, ""); p[++n] = $0; next }
-	{ m++; if (p[m] == $2) ok++ }
-	END { if (m == 0 || m != n) print "n/a"; else printf "%.4f\n", ok / m }' \
-	    "$1" "$2"; }
+# hits PRED GOLD: per row of GOLD, 1 when PRED predicts its label (column
+# 2) and 0 when not; nothing when the row counts differ.  PRED is a
+# tl-predict stream (the label in column 2), fastText's "__label__X" lines
+# or bare labels.
+hits() { awk -F'\t' 'NR == FNR { if ($0 !~ /^#/) { v = (NF > 1) ? $2 : $0
+		sub(/^__label__/, "", v); p[++n] = v }; next }
+	{ h[++m] = (p[m] == $2) }
+	END { if (m == n) for (i = 1; i <= m; i++) print h[i] }' "$1" "$2"; }
+# acc PRED GOLD: the accuracy of PRED (n/a when the row counts differ).
+acc() { hits "$1" "$2" | mean01; }
+mean01() { awk '{ ok += $1 }
+	END { if (NR == 0) print "n/a"; else printf "%.4f\n", ok / NR }' "$@"; }
 
 # ---- probes: which tool features exist yet -------------------------------
 probe_pool() { echo "hello world" | tl-embed -m "$MODEL" --pool "$1" \
@@ -650,8 +651,15 @@ curve_lex() {
 	    /"chosen_C"/ { c = $2 } /"chosen_dense_weight"/ { w = $2 }
 	    END { gsub(/,/, "", c); gsub(/,/, "", w)
 		if (c != "") printf "--cv 3 -C %s --dense-weight %s", c, w }')
-	printf '%s\t%s\ttl+lex\t%s\n' "$1" "$2" \
-	    "$(acc "$W/$1.lex.pred" "$W/$1.ctest.tsv")" >>"$OUT/curves.tsv"
+	score "$1" "$2" tl+lex "$W/$1.lex.pred"
+}
+
+# score NAME N METHOD PRED: the curve's point of METHOD at N, and its hits
+# on the test rows (for the sign test of section 4's table)
+score() {
+	hits "$4" "$W/$1.ctest.tsv" >"$W/$1.$2.$3.hit"
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(mean01 "$W/$1.$2.$3.hit")" \
+	    >>"$OUT/curves.tsv"
 }
 
 curve() {	# curve NAME TRAIN.tsv TEST.tsv
@@ -673,7 +681,9 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 	[ $HAS_LEX = 1 ] && tl-embed -m "$MODEL" --pool "$BEST_POOL" --lexical \
 	    --binary --tsv <"$W/$d.ctest.tsv" >"$W/$d.ctest.lex"
 	LEX3000=
-	$PEERS tfidf "$W/$d.cshuf.tsv" "$W/$d.ctest.tsv" $NS >"$W/$d.tfidf.out" &
+	rm -f "$W/$d.tfidf.pred".*
+	$PEERS tfidf "$W/$d.cshuf.tsv" "$W/$d.ctest.tsv" "$W/$d.tfidf.pred" $NS \
+	    >"$W/$d.tfidf.out" &
 	tfpid=$!
 	total=$(wc -l <"$W/$d.cshuf.tsv")
 	for n in $NS; do
@@ -689,9 +699,8 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 		tl-embed -m "$MODEL" --pool "$BEST_POOL" --tsv <"$W/$d.sub.tsv" |
 		    tl-train $CVOPT $oof -q -o "$W/$d.tl.tlm" 2>"$W/$d.tl.err" &&
 		    tl-predict -m "$W/$d.tl.tlm" "$W/$d.ctest.vec" >"$W/$d.tl.pred"
-		a=$(acc "$W/$d.tl.pred" "$W/$d.ctest.tsv")
+		score "$d" "$n" tl "$W/$d.tl.pred"
 		[ -n "$oof" ] && cp "$W/$d.tl.tlm" "$W/sec.full.tlm"
-		printf '%s\t%s\ttl\t%s\n' "$d" "$n" "$a" >>"$OUT/curves.tsv"
 		[ $HAS_LEX = 1 ] && curve_lex "$d" "$n"
 		for v in ft ft25 ftglove; do
 			case $v in
@@ -703,14 +712,12 @@ curve() {	# curve NAME TRAIN.tsv TEST.tsv
 			    -thread 2 -verbose 0 $o >/dev/null 2>&1 &&
 			    fasttext predict "$W/$d.$v.bin" "$W/$d.ft.testtext" \
 			    >"$W/$d.$v.pred"
-			a=$(ftacc "$W/$d.$v.pred" "$W/$d.ctest.tsv")
-			printf '%s\t%s\t%s\t%s\n' "$d" "$n" "$v" "$a" >>"$OUT/curves.tsv"
+			score "$d" "$n" "$v" "$W/$d.$v.pred"
 			rm -f "$W/$d.$v.bin" "$W/$d.$v.vec"
 		done
 	done
 	wait $tfpid
-	awk -v d="$d" '{ split($1, a, "="); split($2, b, "=");
-	    printf "%s\t%s\ttfidf\t%s\n", d, a[2], b[2] }' "$W/$d.tfidf.out" >>"$OUT/curves.tsv"
+	for n in $NS; do score "$d" "$n" tfidf "$W/$d.tfidf.pred.$n"; done
 }
 
 plot() {	# plot NAME TITLE
@@ -781,7 +788,25 @@ EOF
 		md ""
 		# rows 1-2: tl's methods; 3-6: the peers; the last row compares
 		# the better tl row at each N (named) with the best peer
-		awk -F'\t' -v d=$d -v ns="$NS" 'BEGIN { k = split(ns, N, " ")
+		awk -F'\t' -v d=$d -v ns="$NS" -v w="$W" '
+		# signp B C: the exact two-sided sign test of B wins against C
+		# (McNemar on the discordant test rows): 2 P(X <= min) for
+		# X ~ Binomial(B + C, 1/2), at most 1
+		function signp(b, c,   n, i, lc, p) {
+			n = b + c; if (n == 0) return 1
+			for (i = 0; i <= (b < c ? b : c); i++) {
+				if (i > 0) lc += log(n - i + 1) - log(i)
+				p += exp(lc - n * log(2)) }
+			return (2 * p < 1) ? 2 * p : 1 }
+		# disc T P: "b c", the rows T gets right and P wrong, and the
+		# other way round, from their hit files
+		function disc(t, p,   ft, fp, x, y, b, c) {
+			ft = w "/" d "." N[i] "." t ".hit"; fp = w "/" d "." N[i] "." p ".hit"
+			while ((getline x <ft) > 0 && (getline y <fp) > 0) {
+				b += (x > y); c += (y > x) }
+			close(ft); close(fp)
+			return (b + 0) " " (c + 0) }
+		BEGIN { k = split(ns, N, " ")
 		    split("tl tl+lex ft ft25 ftglove tfidf", M, " ") }
 		    $1 == d { a[$3, $2] = ($4 == "n/a") ? "n/a" : sprintf("%.2f", 100 * $4) }
 		    END {
@@ -789,17 +814,24 @@ EOF
 			printf "\n| --- |"; for (i = 1; i <= k; i++) printf " ---: |"; print ""
 			for (j = 1; j <= 6; j++) { printf "| %s |", M[j]
 			    for (i = 1; i <= k; i++) printf " %s |", a[M[j], N[i]]; print "" }
-			printf "| tl leads every peer? (best tl row) |"
 			for (i = 1; i <= k; i++) {
-			    t = (a["tl+lex", N[i]] != "" && a["tl+lex", N[i]] + 0 > a["tl", N[i]] + 0) ? "tl+lex" : "tl"
+			    t[i] = (a["tl+lex", N[i]] != "" && a["tl+lex", N[i]] + 0 > a["tl", N[i]] + 0) ? "tl+lex" : "tl"
 			    best = -1
-			    for (j = 3; j <= 6; j++) if (a[M[j], N[i]] + 0 > best) best = a[M[j], N[i]] + 0
-			    lead = a[t, N[i]] + 0 > best
-			    printf " %s (%s %+.2f) |", lead ? "yes" : "no", t, a[t, N[i]] - best }
+			    for (j = 3; j <= 6; j++) if (a[M[j], N[i]] + 0 > best) {
+				best = a[M[j], N[i]] + 0; bp[i] = M[j] }
+			    gap[i] = a[t[i], N[i]] - best }
+			printf "| tl leads every peer? (best tl row) |"
+			for (i = 1; i <= k; i++)
+			    printf " %s (%s %+.2f) |", (gap[i] > 0) ? "yes" : "no", t[i], gap[i]
+			printf "\n| test rows only it / only the best peer gets right; sign test p |"
+			for (i = 1; i <= k; i++) {
+			    split(disc(t[i], bp[i]), bc, " ")
+			    printf " %d / %d (%s); p = %.2g |", bc[1], bc[2], bp[i], signp(bc[1], bc[2]) }
 			print "" }' "$OUT/curves.tsv" >>"$RES"
 	done
 	md ""
-	md "Target (issue 5): tl leads every peer at N <= 1000 on both sets; the last row gives tl minus the best peer in points."
+	md "Target (issue 5): tl leads every peer at N <= 1000 on both sets; the row after the methods gives tl minus the best peer in points."
+	md "The last row says how much of a lead or gap is chance: the test rows on which only one of the two is right, and the exact two-sided sign test (McNemar's) on them; p near 1 means the two are indistinguishable on this test split."
 }
 
 # ---- 4b. second layer: implemented-in -------------------------------------
