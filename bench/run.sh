@@ -110,6 +110,16 @@ hits() { awk -F'\t' 'NR == FNR { if ($0 !~ /^#/) { v = (NF > 1) ? $2 : $0
 acc() { hits "$1" "$2" | mean01; }
 mean01() { awk '{ ok += $1 }
 	END { if (NR == 0) print "n/a"; else printf "%.4f\n", ok / NR }' "$@"; }
+# signtest HITS_A HITS_B: "b c p": the rows A gets right and B wrong, the
+# other way round, and the exact two-sided sign test (McNemar's) of b
+# against c, 2 P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2), at most 1
+signtest() { paste "$1" "$2" | awk '{ b += ($1 > $2); c += ($2 > $1) }
+	END { n = b + c; m = (b < c) ? b : c
+		for (i = 0; i <= m && n > 0; i++) {
+			if (i > 0) lc += log(n - i + 1) - log(i)
+			p += exp(lc - n * log(2)) }
+		p = (n == 0 || 2 * p > 1) ? 1 : 2 * p
+		printf "%d %d %.2g\n", b, c, p }'; }
 
 # ---- probes: which tool features exist yet -------------------------------
 probe_pool() { echo "hello world" | tl-embed -m "$MODEL" --pool "$1" \
@@ -424,13 +434,15 @@ section_pool() {
 			mem "trn_$p" "tl-train -q -C 1 -o $W/pool-$p.tlm $W/pool-$p.train.vec" &&
 			    tl-predict -m "$W/pool-$p.tlm" "$W/pool-$p.test.vec" \
 			    >"$W/pool-$p.test.pred"
-			ta=$(acc "$W/pool-$p.test.pred" "$SHORT_TE") ;;
+			hits "$W/pool-$p.test.pred" "$SHORT_TE" >"$W/pool-$p.test.hit"
+			ta=$(mean01 "$W/pool-$p.test.hit") ;;
 		esac
 		eval "ACC_POOL_$p=$ta"
 		rows="$rows
 | $p | $(eval pct \$VAL_POOL_$p) | $(pct $ta) |"
 	done
 	sm=$(r "${ACC_POOL_sif:-n/a}" "${ACC_POOL_mean:-n/a}")
+	[ "$sm" = n/a ] || set -- $(signtest "$W/pool-sif.test.hit" "$W/pool-mean.test.hit")
 	cat >>"$RES" <<EOF
 
 ### 2d. Pooling quality with the default GloVe model (debian-desc short, tl-train -C 1)
@@ -443,7 +455,7 @@ accuracy is used in section 4: **$BEST_POOL**.
 | pool | validation accuracy % | test accuracy % |
 | --- | ---: | ---: |$rows
 
-sif beats mean on test (issue 3): $( [ "$sm" = n/a ] && echo "not available yet" || verdict "${ACC_POOL_sif:-0} > ${ACC_POOL_mean:-0}").
+sif beats mean on test (issue 3): $( [ "$sm" = n/a ] && echo "not available yet" || verdict "${ACC_POOL_sif:-0} > ${ACC_POOL_mean:-0}")$( [ "$sm" = n/a ] || echo " (test rows only sif gets right: $1, only mean: $2; exact sign test p = $3)").
 
 sif above is Arora et al.'s: weights a/(a + p(w)), p(w) estimated from the
 GloVe rank, and removal of the common component that \`tl-embed fit --sif-a A\`
@@ -788,24 +800,7 @@ EOF
 		md ""
 		# rows 1-2: tl's methods; 3-6: the peers; the last row compares
 		# the better tl row at each N (named) with the best peer
-		awk -F'\t' -v d=$d -v ns="$NS" -v w="$W" '
-		# signp B C: the exact two-sided sign test of B wins against C
-		# (McNemar on the discordant test rows): 2 P(X <= min) for
-		# X ~ Binomial(B + C, 1/2), at most 1
-		function signp(b, c,   n, i, lc, p) {
-			n = b + c; if (n == 0) return 1
-			for (i = 0; i <= (b < c ? b : c); i++) {
-				if (i > 0) lc += log(n - i + 1) - log(i)
-				p += exp(lc - n * log(2)) }
-			return (2 * p < 1) ? 2 * p : 1 }
-		# disc T P: "b c", the rows T gets right and P wrong, and the
-		# other way round, from their hit files
-		function disc(t, p,   ft, fp, x, y, b, c) {
-			ft = w "/" d "." N[i] "." t ".hit"; fp = w "/" d "." N[i] "." p ".hit"
-			while ((getline x <ft) > 0 && (getline y <fp) > 0) {
-				b += (x > y); c += (y > x) }
-			close(ft); close(fp)
-			return (b + 0) " " (c + 0) }
+		awk -F'\t' -v d=$d -v ns="$NS" -v pairs="$W/$d.pairs" '
 		BEGIN { k = split(ns, N, " ")
 		    split("tl tl+lex ft ft25 ftglove tfidf", M, " ") }
 		    $1 == d { a[$3, $2] = ($4 == "n/a") ? "n/a" : sprintf("%.2f", 100 * $4) }
@@ -814,20 +809,22 @@ EOF
 			printf "\n| --- |"; for (i = 1; i <= k; i++) printf " ---: |"; print ""
 			for (j = 1; j <= 6; j++) { printf "| %s |", M[j]
 			    for (i = 1; i <= k; i++) printf " %s |", a[M[j], N[i]]; print "" }
+			printf "| tl leads every peer? (best tl row) |"
 			for (i = 1; i <= k; i++) {
-			    t[i] = (a["tl+lex", N[i]] != "" && a["tl+lex", N[i]] + 0 > a["tl", N[i]] + 0) ? "tl+lex" : "tl"
+			    t = (a["tl+lex", N[i]] != "" && a["tl+lex", N[i]] + 0 > a["tl", N[i]] + 0) ? "tl+lex" : "tl"
 			    best = -1
 			    for (j = 3; j <= 6; j++) if (a[M[j], N[i]] + 0 > best) {
-				best = a[M[j], N[i]] + 0; bp[i] = M[j] }
-			    gap[i] = a[t[i], N[i]] - best }
-			printf "| tl leads every peer? (best tl row) |"
-			for (i = 1; i <= k; i++)
-			    printf " %s (%s %+.2f) |", (gap[i] > 0) ? "yes" : "no", t[i], gap[i]
-			printf "\n| test rows only it / only the best peer gets right; sign test p |"
-			for (i = 1; i <= k; i++) {
-			    split(disc(t[i], bp[i]), bc, " ")
-			    printf " %d / %d (%s); p = %.2g |", bc[1], bc[2], bp[i], signp(bc[1], bc[2]) }
+				best = a[M[j], N[i]] + 0; bp = M[j] }
+			    printf " %s (%s %+.2f) |", (a[t, N[i]] + 0 > best) ? "yes" : "no", t, a[t, N[i]] - best
+			    print N[i], t, bp >pairs }
 			print "" }' "$OUT/curves.tsv" >>"$RES"
+		# the sign test of each N's pair (the better tl row, the best peer)
+		printf '| test rows only it / only the best peer gets right; sign test p |' >>"$RES"
+		while read -r n t bp; do
+			set -- $(signtest "$W/$d.$n.$t.hit" "$W/$d.$n.$bp.hit")
+			printf ' %s / %s (%s); p = %s |' "$1" "$2" "$bp" "$3" >>"$RES"
+		done <"$W/$d.pairs"
+		md ""
 	done
 	md ""
 	md "Target (issue 5): tl leads every peer at N <= 1000 on both sets; the row after the methods gives tl minus the best peer in points."
