@@ -1324,7 +1324,7 @@ put_sparse_part(struct tl_vecwriter *w, size_t nnz, const uint32_t *idx,
 		*p++ = '\t';
 		p = tl_fmt_u64(p, idx[j]);
 		*p++ = ':';
-		p = tl_fmt_float(p, val[j]);
+		p = tl_fmt_float_digits(p, val[j], w->digits);
 	}
 	w->len = (size_t)(p - w->buf);
 }
