@@ -141,10 +141,8 @@ tl_head_apply_block(const struct tl_head *h, const struct tl_vecblock *b,
 		tl_head_apply(h, b->x, b->n, out);
 		return;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		tl_sparselin_proba(&h->sp, b->x + i * b->dim, b->sp_off[i + 1] -
-		    b->sp_off[i], b->sp_idx + b->sp_off[i],
-		    b->sp_val + b->sp_off[i], out + i * h->sp.k);
+	tl_sparselin_proba_rows(&h->sp, b->x, b->n, b->sp_off, b->sp_idx,
+	    b->sp_val, out);
 }
 
 const char *

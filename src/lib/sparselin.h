@@ -77,7 +77,10 @@ struct tl_sparselin {
 	float	 *mean, *scale;	/* d each: s(x) = (x - mean) / scale */
 	uint32_t *col;		/* m buckets kept, increasing */
 	float	 *idf;		/* m */
-	float	 *ws;		/* k x m weights of the sparse columns */
+	float	 *ws;		/* m x k weights of the sparse columns, by
+				   column: a record's pairs read one run
+				   each (the file has them k x m) */
+	double	 *wt;		/* d x k: w by column, for scoring */
 };
 
 #define TL_SPARSELIN_MIN_DF 2
@@ -103,6 +106,13 @@ int	tl_sparselin_fit(struct tl_sparselin *s,
  * pairs (IDX increasing), into P. */
 void	tl_sparselin_proba(const struct tl_sparselin *s, const float *x,
 	    size_t nnz, const uint32_t *idx, const float *val, float *p);
+
+/* The same for N records, dense values X (n x s->d) and sparse pairs in
+ * CSR form (record i's from OFF[i] to OFF[i + 1]), into P (n x s->k):
+ * the same probabilities, bit for bit, faster for a block. */
+void	tl_sparselin_proba_rows(const struct tl_sparselin *s,
+	    const float *x, size_t n, const size_t *off, const uint32_t *idx,
+	    const float *val, float *p);
 
 /* The objective F / (C n) at THETA and its gradient into GRAD (NULL: not
  * wanted), on N prepared rows: dense U (n x d doubles) and CSR (OFF, COL

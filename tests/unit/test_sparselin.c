@@ -67,17 +67,39 @@ test_gradient_binary(void)
 	gradcheck(2);
 }
 
+/* The dense parts of six records of two values. */
+static const float x6[6 * 2] = { 1, 0, 0.9f, 0.1f, 0, 1, 0.1f, 0.8f, 0.5f,
+    0.5f, 0.4f, 0.6f };
+
+/* S saved to memory and loaded back as a model; *BUF holds its bytes
+ * (the caller frees it and the model). */
+static struct tl_model *
+saved(const struct tl_sparselin *s, const struct tl_linear_opts *o,
+    const struct tl_linear_report *r, char **buf)
+{
+	json_t *meta = tl_sparselin_meta(s, o, r, "", NULL, 0);
+	FILE *f;
+	char digest[65];
+	struct tl_err e;
+	size_t len;
+
+	f = open_memstream(buf, &len);
+	T_CHECK(tl_sparselin_save(s, meta, f, digest, &e) == 0);
+	fclose(f);
+	json_decref(meta);
+	return tl_model_load_mem(*buf, len, &e);
+}
+
 /* Fit on a tiny separable-ish set; save, load, same probabilities. */
 static void
 test_fit_save_load(void)
 {
-	static const float x[6 * 2] = { 1, 0, 0.9f, 0.1f, 0, 1, 0.1f, 0.8f,
-	    0.5f, 0.5f, 0.4f, 0.6f };
+	const float *x = x6;
 	static const size_t off[7] = { 0, 1, 2, 3, 4, 5, 6 }, y[6] = { 0, 0,
 	    1, 1, 0, 1 };
 	static const uint32_t idx[6] = { 10, 10, 20, 20, 10, 30 };
 	static const float val[6] = { 1, 1, 1, 1, 1, 1 };
-	char *classes[2] = { "a", "b" }, digest[65], *buf;
+	char *classes[2] = { "a", "b" }, *buf;
 	struct tl_sparse_data D6 = { x, 6, 2, off, idx, val, 100, y, NULL, 0 };
 	struct tl_sparse_opts so = { 1, 2, 1 };
 	struct tl_linear_opts o;
@@ -86,21 +108,13 @@ test_fit_save_load(void)
 	struct tl_model *m;
 	struct tl_err e;
 	float p[2], q[2];
-	size_t len;
-	FILE *f;
-	json_t *meta;
 
 	tl_linear_opts_init(&o);
 	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, &so, &o, &r, &e) == 0);
 	T_CHECK(s.m == 2 && s.col[0] == 10 && s.col[1] == 20);	/* df >= 2 */
 	T_NEAR(s.idf[0], log(7.0 / 4) + 1, 1e-6);
 	T_CHECK(r.accuracy == 1 && r.status == TL_LBFGS_CONVERGED);
-	f = open_memstream(&buf, &len);
-	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
-	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
-	fclose(f);
-	json_decref(meta);
-	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL);
+	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL);
 	T_CHECK(tl_sparselin_load(m, &s2, &e) == 0);
 	tl_sparselin_proba(&s, x, 1, idx, val, p);
 	tl_sparselin_proba(&s2, x, 1, idx, val, q);
@@ -117,12 +131,7 @@ test_fit_save_load(void)
 	D6.idx = (const uint32_t[]){ 1, 2, 3, 4, 5, 6 };
 	T_CHECK(tl_sparselin_fit(&s, &D6, classes, 2, &so, &o, &r, &e) == 0 &&
 	    s.m == 0);
-	f = open_memstream(&buf, &len);
-	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
-	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
-	fclose(f);
-	json_decref(meta);
-	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL &&
+	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL &&
 	    tl_sparselin_load(m, &s2, &e) == 0 && s2.m == 0);
 	tl_sparselin_free(&s);
 	tl_sparselin_free(&s2);
@@ -147,14 +156,12 @@ test_no_idf(void)
 	struct tl_sparse_data D4 = { x, 4, 2, off, idx, val, 100, y, NULL, 0 };
 	struct tl_sparse_opts so = { 1, 2, 1 }, none = { 1, 2, 0 },
 	    once = { 1, 1, 1 };
-	char *classes[2] = { "a", "b" }, digest[65], *buf;
+	char *classes[2] = { "a", "b" }, *buf;
 	struct tl_linear_opts o;
 	struct tl_linear_report r;
 	struct tl_sparselin s, s2;
 	struct tl_model *m;
 	struct tl_err e;
-	size_t len;
-	FILE *f;
 	json_t *meta;
 
 	tl_linear_opts_init(&o);
@@ -172,13 +179,59 @@ test_no_idf(void)
 	meta = tl_sparselin_meta(&s, &o, &r, "", NULL, 0);
 	T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(
 	    meta, "sparse"), "idf")), "none") == 0);
-	f = open_memstream(&buf, &len);
-	T_CHECK(tl_sparselin_save(&s, meta, f, digest, &e) == 0);
-	fclose(f);
 	json_decref(meta);
-	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL &&
+	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL &&
 	    tl_sparselin_load(m, &s2, &e) == 0 && s2.smooth_idf == 0 &&
 	    s2.idf[0] == 1 && s2.idf[1] == 1);
+	tl_sparselin_free(&s);
+	tl_sparselin_free(&s2);
+	tl_model_free(m);
+	free(buf);
+}
+
+/* Three classes: the file keeps sparse.weight as [k, m], whatever the
+ * layout in memory, and a block of records gets the probabilities each
+ * gets alone, bit for bit, unknown buckets and empty sparse parts too. */
+static void
+test_layout_and_rows(void)
+{
+	const float *x = x6;
+	static const size_t off[7] = { 0, 2, 3, 5, 6, 6, 8 }, y[6] = { 0, 1,
+	    2, 0, 1, 2 };
+	static const uint32_t idx[8] = { 10, 20, 20, 10, 30, 30, 20, 99 };
+	static const float val[8] = { 1, 2, 1, 1.5f, 1, 1, 1, 1 };
+	char *classes[3] = { "a", "b", "c" }, *buf;
+	struct tl_sparse_data D3 = { x, 6, 2, off, idx, val, 100, y, NULL, 0 };
+	struct tl_sparse_opts so = { 1, 2, 1 };
+	struct tl_linear_opts o;
+	struct tl_linear_report r;
+	struct tl_sparselin s, s2;
+	const struct tl_tensor *t;
+	struct tl_model *m;
+	struct tl_err e;
+	float p[6 * 3], q[3];
+	int same = 1;
+
+	tl_linear_opts_init(&o);
+	T_CHECK(tl_sparselin_fit(&s, &D3, classes, 3, &so, &o, &r, &e) == 0);
+	T_CHECK(s.k == 3 && s.m == 3);
+	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL);
+	t = tl_model_tensor(m, "sparse.weight");
+	T_CHECK(t != NULL && t->ndim == 2 && t->shape[0] == 3 &&
+	    t->shape[1] == 3);
+	for (size_t c = 0; t != NULL && c < 3; c++)
+		for (size_t j = 0; j < 3; j++)
+			same &= ((const float *)t->data)[c * 3 + j] ==
+			    s.ws[j * 3 + c];
+	T_CHECK(same);
+	T_CHECK(tl_sparselin_load(m, &s2, &e) == 0);
+	tl_sparselin_proba_rows(&s2, x, 6, off, idx, val, p);
+	for (size_t i = 0; i < 6; i++) {
+		tl_sparselin_proba(&s, x + 2 * i, off[i + 1] - off[i],
+		    idx + off[i], val + off[i], q);
+		same &= memcmp(q, p + 3 * i, sizeof(q)) == 0;
+	}
+	T_CHECK(same);
 	tl_sparselin_free(&s);
 	tl_sparselin_free(&s2);
 	tl_model_free(m);
@@ -192,5 +245,6 @@ main(void)
 	T_RUN(test_gradient_binary);
 	T_RUN(test_fit_save_load);
 	T_RUN(test_no_idf);
+	T_RUN(test_layout_and_rows);
 	return t_done();
 }
