@@ -20,6 +20,8 @@
  * and S->k rounded up to a multiple of them: the row length of S->wt. */
 #define LANES		8
 #define KPAD(s)		(((s)->k + LANES - 1) / LANES * LANES)
+/* Sparse pairs whose columns and values sparse_scores() holds at once. */
+#define PAIRS		64
 
 /* The training rows, prepared. */
 struct prob {
@@ -373,7 +375,7 @@ alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
 	s->d = d;
 	s->w = calloc(k * (d ? d : 1), sizeof(float));
 	s->b = calloc(k, sizeof(float));
-	s->ws = calloc(k * (s->m ? s->m : 1), sizeof(float));
+	s->ws = calloc(KPAD(s) * (s->m ? s->m : 1), sizeof(float));
 	s->wt = calloc(KPAD(s) * (d ? d : 1), sizeof(double));
 	s->mean = calloc(d ? d : 1, sizeof(float));
 	s->scale = calloc(d ? d : 1, sizeof(float));
@@ -393,19 +395,20 @@ fill_wt(struct tl_sparselin *s)
 			s->wt[j * KPAD(s) + c] = s->w[c * s->d + j];
 }
 
-/* The K x M matrix A by column, into B (M x K): 64 columns at a time,
- * whose rows of B stay in the cache while every row of A adds to them
- * (a column at a time took 30 ms of tl-predict's start-up for 53 x
- * 124,075 weights). */
+/* The R x C matrix A (rows LDA apart) transposed into B (rows LDB
+ * apart): 64 columns of A at a time, whose rows of B stay in the cache
+ * while every row of A adds to them (a column at a time took 30 ms of
+ * tl-predict's start-up for 53 x 124,075 weights). */
 static void
-by_column(const float *a, size_t k, size_t m, float *b)
+transpose(const float *a, size_t r, size_t c, size_t lda, float *b,
+    size_t ldb)
 {
-	for (size_t j0 = 0; j0 < m; j0 += 64) {
-		size_t j1 = m - j0 < 64 ? m : j0 + 64;
+	for (size_t j0 = 0; j0 < c; j0 += 64) {
+		size_t j1 = c - j0 < 64 ? c : j0 + 64;
 
-		for (size_t c = 0; c < k; c++)
+		for (size_t i = 0; i < r; i++)
 			for (size_t j = j0; j < j1; j++)
-				b[j * k + c] = a[c * m + j];
+				b[j * ldb + i] = a[i * lda + j];
 	}
 }
 
@@ -420,7 +423,7 @@ store(struct tl_sparselin *s, const double *theta)
 		for (size_t j = 0; j < s->d; j++)
 			s->w[r * s->d + j] = (float)theta[c * D + j];
 		for (size_t j = 0; j < s->m; j++)
-			s->ws[j * s->k + r] = (float)theta[c * D + s->d + j];
+			s->ws[j * KPAD(s) + r] = (float)theta[c * D + s->d + j];
 		s->b[r] = (float)theta[kk * D + c];
 	}
 	fill_wt(s);
@@ -441,7 +444,7 @@ accuracy(const struct tl_sparselin *s, const struct prob *P)
 			for (size_t j = 0; j < s->d; j++)
 				zc += s->w[c * s->d + j] * P->u[i * s->d + j];
 			for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
-				zc += s->ws[P->col[j] * s->k + c] * P->v[j];
+				zc += s->ws[P->col[j] * KPAD(s) + c] * P->v[j];
 			if (zc > zb) {
 				zb = zc;
 				best = c;
@@ -570,30 +573,63 @@ fail:
 	return -1;
 }
 
-/* Add the sparse part's scores of one record, NNZ pairs, to P: each
- * pair's column found once, its weights (one run) added to every class. */
+/* Add to P the scores of Q pairs, columns COL and TF-IDF values V: each
+ * pair's weights (a run of KPAD(s)) added to LANES classes at a time in
+ * registers, every class's sum in the order of the pairs. */
+static void
+add_pairs(const struct tl_sparselin *s, const uint32_t *col, const double *v,
+    size_t q, float *p)
+{
+	size_t kp = KPAD(s);
+	float acc[LANES];
+
+	for (size_t k0 = 0; k0 < kp && q > 0; k0 += LANES) {
+		for (size_t k = 0; k < LANES; k++)
+			acc[k] = k0 + k < s->k ? p[k0 + k] : 0;
+		for (size_t t = 0; t < q; t++) {
+			const float *wc = s->ws + col[t] * kp + k0;
+
+#pragma GCC unroll 8
+			for (size_t k = 0; k < LANES; k++)
+				acc[k] += (float)(wc[k] * v[t]);
+		}
+		for (size_t k = 0; k < LANES && k0 + k < s->k; k++)
+			p[k0 + k] = acc[k];
+	}
+}
+
+/* Add the sparse part's scores of one record, NNZ pairs, to P, PAIRS
+ * pairs at a time; the first PAIRS pairs' columns are kept from the pass
+ * that sums the squares, so that a short record looks each up once. */
 static void
 sparse_scores(const struct tl_sparselin *s, size_t nnz, const uint32_t *idx,
     const float *val, float *p)
 {
-	double v, ss = 0;
+	uint32_t col[PAIRS];
+	double v[PAIRS], ss = 0, x;
+	size_t q = 0, q0;
 	long c;
 
 	for (size_t j = 0; j < nnz; j++)
 		if ((c = column_of(s, idx[j])) >= 0) {
-			v = (double)val[j] * s->idf[c];
-			ss += v * v;
+			x = (double)val[j] * s->idf[c];
+			ss += x * x;
+			if (j < PAIRS) {
+				col[q] = (uint32_t)c;
+				v[q++] = x;
+			}
 		}
 	ss = ss > 0 ? 1 / sqrt(ss) : 0;
-	for (size_t j = 0; j < nnz; j++) {
-		const float *wc;
-
-		if ((c = column_of(s, idx[j])) < 0)
-			continue;
-		v = (double)val[j] * s->idf[c] * ss;
-		wc = s->ws + (size_t)c * s->k;
-		for (size_t k = 0; k < s->k; k++)
-			p[k] += (float)(wc[k] * v);
+	for (size_t t = 0; t < q; t++)
+		v[t] *= ss;
+	add_pairs(s, col, v, q, p);
+	for (size_t j0 = PAIRS; j0 < nnz; j0 += PAIRS) {
+		for (q0 = 0, q = j0; q < nnz && q < j0 + PAIRS; q++)
+			if ((c = column_of(s, idx[q])) >= 0) {
+				col[q0] = (uint32_t)c;
+				v[q0++] = (double)val[q] * s->idf[c] * ss;
+			}
+		add_pairs(s, col, v, q0, p);
 	}
 }
 
@@ -717,7 +753,8 @@ tl_sparselin_save(const struct tl_sparselin *s, json_t *meta, FILE *f,
 	}
 	for (size_t j = 0; j < s->m; j++)
 		col[j] = s->col[j];
-	by_column(s->ws, s->m, s->k, ws);	/* back to the file's k x m */
+	/* back to the file's k x m */
+	transpose(s->ws, s->m, s->k, KPAD(s), ws, s->m);
 	if (tl_model_writer_add(w, "weight", TL_DTYPE_F32, 2, kd, s->w, e) ||
 	    tl_model_writer_add(w, "bias", TL_DTYPE_F32, 1, kd, s->b, e) ||
 	    tl_model_writer_add(w, "standardize.mean", TL_DTYPE_F32, 1,
@@ -871,7 +908,7 @@ tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
 	s->mean = mean;
 	s->scale = scale;
 	if (s->m > 0)	/* an empty tensor may have no data pointer */
-		by_column(ws, s->k, s->m, s->ws);
+		transpose(ws, s->k, s->m, s->m, s->ws, KPAD(s));
 	fill_wt(s);
 	return 0;
 fail_scale:

@@ -77,10 +77,10 @@ struct tl_sparselin {
 	float	 *mean, *scale;	/* d each: s(x) = (x - mean) / scale */
 	uint32_t *col;		/* m buckets kept, increasing */
 	float	 *idf;		/* m */
-	float	 *ws;		/* m x k weights of the sparse columns, by
-				   column: a record's pairs read one run
-				   each (the file has them k x m) */
-	double	 *wt;		/* d x k: w by column, for scoring */
+	float	 *ws;		/* the sparse columns' weights by column,
+				   m rows of k padded to a multiple of 8
+				   (the file has them k x m) */
+	double	 *wt;		/* w by column likewise, d rows */
 };
 
 #define TL_SPARSELIN_MIN_DF 2

@@ -189,6 +189,41 @@ test_no_idf(void)
 	free(buf);
 }
 
+/* The probabilities of a record of 200 pairs (buckets 0 to 199) under S,
+ * against the model's formula in double with WS the sparse weights as
+ * the file has them (k x m). */
+static void
+long_record(const struct tl_sparselin *s, const float *ws)
+{
+	static const float x[2] = { 0.3f, 0.7f };
+	uint32_t idx[200];
+	float val[200], p[3];
+	double z[3], v[3] = { 0 }, ss = 0, mx = -INFINITY, se = 0;
+
+	for (uint32_t j = 0; j < 200; j++) {
+		idx[j] = j;
+		val[j] = 1 + (float)(j % 7) / 4;
+	}
+	for (size_t c = 0; c < s->m; c++) {
+		v[c] = val[s->col[c]] * (double)s->idf[c];
+		ss += v[c] * v[c];
+	}
+	for (size_t k = 0; k < 3; k++) {
+		z[k] = s->b[k];
+		for (size_t j = 0; j < 2; j++)
+			z[k] += s->w[k * 2 + j] * ((x[j] - (double)s->mean[j]) /
+			    s->scale[j]);
+		for (size_t c = 0; c < s->m; c++)
+			z[k] += ws[k * s->m + c] * v[c] / sqrt(ss);
+		mx = z[k] > mx ? z[k] : mx;
+	}
+	for (size_t k = 0; k < 3; k++)
+		se += exp(z[k] - mx);
+	tl_sparselin_proba(s, x, 200, idx, val, p);
+	for (size_t k = 0; k < 3; k++)
+		T_NEAR(p[k], exp(z[k] - mx) / se, 1e-6);
+}
+
 /* Three classes: the file keeps sparse.weight as [k, m], whatever the
  * layout in memory, and a block of records gets the probabilities each
  * gets alone, bit for bit, unknown buckets and empty sparse parts too. */
@@ -198,10 +233,11 @@ test_layout_and_rows(void)
 	const float *x = x6;
 	static const size_t off[7] = { 0, 2, 3, 5, 6, 6, 8 }, y[6] = { 0, 1,
 	    2, 0, 1, 2 };
-	static const uint32_t idx[8] = { 10, 20, 20, 10, 30, 30, 20, 99 };
+	static const uint32_t idx[8] = { 10, 20, 20, 10, 150, 150, 20, 99 };
 	static const float val[8] = { 1, 2, 1, 1.5f, 1, 1, 1, 1 };
 	char *classes[3] = { "a", "b", "c" }, *buf;
-	struct tl_sparse_data D3 = { x, 6, 2, off, idx, val, 100, y, NULL, 0 };
+	struct tl_sparse_data D3 = { x, 6, 2, off, idx, val, 1000, y, NULL,
+	    0 };
 	struct tl_sparse_opts so = { 1, 2, 1 };
 	struct tl_linear_opts o;
 	struct tl_linear_report r;
@@ -222,7 +258,7 @@ test_layout_and_rows(void)
 	for (size_t c = 0; t != NULL && c < 3; c++)
 		for (size_t j = 0; j < 3; j++)
 			same &= ((const float *)t->data)[c * 3 + j] ==
-			    s.ws[j * 3 + c];
+			    s.ws[j * 8 + c]	/* rows padded to 8 */;
 	T_CHECK(same);
 	T_CHECK(tl_sparselin_load(m, &s2, &e) == 0);
 	tl_sparselin_proba_rows(&s2, x, 6, off, idx, val, p);
@@ -232,6 +268,10 @@ test_layout_and_rows(void)
 		same &= memcmp(q, p + 3 * i, sizeof(q)) == 0;
 	}
 	T_CHECK(same);
+	/* a record of 200 pairs, a column among the last: the formula */
+	T_CHECK(t != NULL && s.m == 3 && s.col[2] == 150);
+	if (t != NULL)
+		long_record(&s, (const float *)t->data);
 	tl_sparselin_free(&s);
 	tl_sparselin_free(&s2);
 	tl_model_free(m);
