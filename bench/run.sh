@@ -888,10 +888,73 @@ section4b() {
 	md "Training rows of the second layer are in the section training split, so their stacked probabilities are the section model's out-of-fold predictions (\`tl-train $CVOPT --oof\`, on the section training split); test rows get the probabilities of the section model trained on the whole section training split (\`tl-stack\`)."
 }
 
+# ---- 4c. raw text to labels: frozen pipelines vs fasttext predict ---------
+# predict4c NAME CMD: the labels CMD prints for the test split's texts
+# ($W/rt.tl.txt, or fastText's form $W/rt.ft.txt) into $W/rt.NAME.pred,
+# and CMD timed (hyperfine) on 16 copies of them
+predict4c() {
+	sh -c "$2" <"$W/rt.$1.in" >"$W/rt.$1.pred" 2>"$W/rt.$1.err"
+	hf "rt_$1" "$REPS" "$2 <$W/rt.$1.in16 >/dev/null"
+}
+
+section4c() {
+	md ""
+	md "### Raw text to labels: frozen pipelines vs \`fasttext predict\`"
+	md ""
+	if ! [ -s "$W/debian.tl.tlm" ] || ! [ -s "$W/debian.ft.train" ]; then
+		md "not run: needs section 4's models"
+		return
+	fi
+	log "4c. raw text to labels: tl-predict vs fasttext predict"
+	cut -f3 "$W/debian.ctest.tsv" >"$W/rt.tl.txt"
+	cp "$W/debian.ft.testtext" "$W/rt.ft.txt"
+	for v in tl lex ft ft25; do
+		case $v in tl|lex) src=$W/rt.tl.txt ;; *) src=$W/rt.ft.txt ;; esac
+		cp "$src" "$W/rt.$v.in"
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do cat "$src"; done \
+		    >"$W/rt.$v.in16"
+	done
+	nrt=$(wc -l <"$W/rt.tl.in16")
+	tl-stack --freeze --pool "$BEST_POOL" -o "$W/rt.tl.tlm" "$MODEL" \
+	    "$W/debian.tl.tlm" 2>"$W/rt.freeze.err" &&
+	    predict4c tl "tl-predict -m $W/rt.tl.tlm --labels"
+	[ -s "$W/debian.lex.tlm" ] &&
+	    tl-stack --freeze --pool "$BEST_POOL" -o "$W/rt.lex.tlm" "$MODEL" \
+	    "$W/debian.lex.tlm" 2>>"$W/rt.freeze.err" &&
+	    predict4c lex "tl-predict -m $W/rt.lex.tlm --labels"
+	fasttext supervised -input "$W/debian.ft.train" -output "$W/rt.ft" \
+	    -thread 2 -verbose 0 >/dev/null 2>&1 &&
+	    predict4c ft "fasttext predict $W/rt.ft.bin -"
+	fasttext supervised -input "$W/debian.ft.train" -output "$W/rt.ft25" \
+	    -thread 2 -verbose 0 -epoch 25 -wordNgrams 2 >/dev/null 2>&1 &&
+	    predict4c ft25 "fasttext predict $W/rt.ft25.bin -"
+	md "All $(wc -l <"$W/rt.tl.txt") test descriptions 16 times ($nrt lines), each tool's labels"
+	md "to stdout (hyperfine, median of $REPS runs); models trained on the whole"
+	md "training split; accuracy on the test split.  tl reads the raw texts, fastText"
+	md "the lower-cased, punctuation-split form of section 4."
+	md ""
+	md "| command | seconds | lines/s | test accuracy % |"
+	md "| --- | ---: | ---: | ---: |"
+	for v in tl lex ft ft25; do
+		case $v in
+		tl) c="\`tl-predict -m pipe.tlm --labels\` (GloVe $BEST_POOL -> section)" ;;
+		lex) c="\`tl-predict -m pipe-lex.tlm --labels\` (the same + hashed 1-2-grams)" ;;
+		ft) c="\`fasttext predict ft.bin -\` (supervised, defaults)" ;;
+		ft25) c="\`fasttext predict ft25.bin -\` (-epoch 25 -wordNgrams 2)" ;;
+		esac
+		eval "t=\${T_rt_$v:-n/a}"
+		md "| $c | $t | $(per "$nrt" "$t") | $(pct "$(acc "$W/rt.$v.pred" "$W/debian.ctest.tsv")") |"
+	done
+	md ""
+	md "Ratios (fastText time / tl time): pipeline $(r "${T_rt_ft:-n/a}" "${T_rt_tl:-n/a}")x and $(r "${T_rt_ft25:-n/a}" "${T_rt_tl:-n/a}")x; with the lexical part $(r "${T_rt_ft:-n/a}" "${T_rt_lex:-n/a}")x and $(r "${T_rt_ft25:-n/a}" "${T_rt_lex:-n/a}")x."
+	rm -f "$W/rt.ft.bin" "$W/rt.ft25.bin" "$W/rt.ft.vec" "$W/rt.ft25.vec" "$W"/rt.*.in16
+}
+
 # BENCH_SECTIONS picks sections (for development; results.md then holds
-# only those): 1 2a 2c pool 3 2b 4 4b.  3 needs pool; 4b reuses 4's run.
+# only those): 1 2a 2c pool 3 2b 4 4b 4c.  3 needs pool; 4b and 4c reuse
+# 4's run.
 BEST_POOL=${BENCH_POOL:-mean}
-for s in ${BENCH_SECTIONS:-1 2a 2c pool 3 2b 4 4b}; do
+for s in ${BENCH_SECTIONS:-1 2a 2c pool 3 2b 4 4b 4c}; do
 	case $s in
 	1) section1 ;;
 	2a) section2a ;;
@@ -901,6 +964,7 @@ for s in ${BENCH_SECTIONS:-1 2a 2c pool 3 2b 4 4b}; do
 	2b) section2b ;;
 	4) section4 ;;
 	4b) section4b ;;
+	4c) section4c ;;
 	*) die "unknown section '$s' in BENCH_SECTIONS" ;;
 	esac
 done
