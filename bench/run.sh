@@ -947,6 +947,7 @@ section4c() {
 	done
 	md ""
 	md "Ratios (fastText time / tl time): pipeline $(r "${T_rt_ft:-n/a}" "${T_rt_tl:-n/a}")x and $(r "${T_rt_ft25:-n/a}" "${T_rt_tl:-n/a}")x; with the lexical part $(r "${T_rt_ft:-n/a}" "${T_rt_lex:-n/a}")x and $(r "${T_rt_ft25:-n/a}" "${T_rt_lex:-n/a}")x."
+	md ""
 	rm -f "$W/rt.ft.bin" "$W/rt.ft25.bin" "$W/rt.ft.vec" "$W/rt.ft25.vec" "$W"/rt.*.in16
 }
 
