@@ -20,8 +20,6 @@
  * and S->k rounded up to a multiple of them: the row length of S->wt. */
 #define LANES		8
 #define KPAD(s)		(((s)->k + LANES - 1) / LANES * LANES)
-/* Sparse pairs whose columns and values sparse_scores() holds at once. */
-#define PAIRS		64
 
 /* The training rows, prepared. */
 struct prob {
@@ -377,11 +375,14 @@ alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
 	s->b = calloc(k, sizeof(float));
 	s->ws = calloc(KPAD(s) * (s->m ? s->m : 1), sizeof(float));
 	s->wt = calloc(KPAD(s) * (d ? d : 1), sizeof(double));
+	s->su = malloc((d + s->m + 1) * sizeof(double));
+	s->scol = malloc((s->m ? s->m : 1) * sizeof(uint32_t));
 	s->mean = calloc(d ? d : 1, sizeof(float));
 	s->scale = calloc(d ? d : 1, sizeof(float));
 	s->classes = calloc(k, sizeof(char *));
 	if (s->w == NULL || s->b == NULL || s->ws == NULL || s->wt == NULL ||
-	    s->mean == NULL || s->scale == NULL || s->classes == NULL)
+	    s->su == NULL || s->scol == NULL || s->mean == NULL ||
+	    s->scale == NULL || s->classes == NULL)
 		return tl_errf(e, "out of memory");
 	return 0;
 }
@@ -598,41 +599,6 @@ add_pairs(const struct tl_sparselin *s, const uint32_t *col, const double *v,
 	}
 }
 
-/* Add the sparse part's scores of one record, NNZ pairs, to P, PAIRS
- * pairs at a time; the first PAIRS pairs' columns are kept from the pass
- * that sums the squares, so that a short record looks each up once. */
-static void
-sparse_scores(const struct tl_sparselin *s, size_t nnz, const uint32_t *idx,
-    const float *val, float *p)
-{
-	uint32_t col[PAIRS];
-	double v[PAIRS], ss = 0, x;
-	size_t q = 0, q0;
-	long c;
-
-	for (size_t j = 0; j < nnz; j++)
-		if ((c = column_of(s, idx[j])) >= 0) {
-			x = (double)val[j] * s->idf[c];
-			ss += x * x;
-			if (j < PAIRS) {
-				col[q] = (uint32_t)c;
-				v[q++] = x;
-			}
-		}
-	ss = ss > 0 ? 1 / sqrt(ss) : 0;
-	for (size_t t = 0; t < q; t++)
-		v[t] *= ss;
-	add_pairs(s, col, v, q, p);
-	for (size_t j0 = PAIRS; j0 < nnz; j0 += PAIRS) {
-		for (q0 = 0, q = j0; q < nnz && q < j0 + PAIRS; q++)
-			if ((c = column_of(s, idx[q])) >= 0) {
-				col[q0] = (uint32_t)c;
-				v[q0++] = (double)val[q] * s->idf[c] * ss;
-			}
-		add_pairs(s, col, v, q0, p);
-	}
-}
-
 static void
 softmax(float *p, size_t k)
 {
@@ -646,17 +612,16 @@ softmax(float *p, size_t k)
 		p[i] = (float)(exp(p[i] - mx) / se);
 }
 
-/* The dense part's scores b_k + w_k.s(x) of X into P, s(x) from U when
- * not NULL.  The classes' sums go LANES at a time, each in the order of
- * j, unrolled so that they stay in registers: one class at a time, each
+/* The dense part's scores b_k + w_k.u into P, U the standardised values
+ * s(x).  The classes' sums go LANES at a time, each in the order of j,
+ * unrolled so that they stay in registers: one class at a time, each
  * addition waited on the one before (three quarters of tl-predict's time
  * on raw text with 53 classes and a 200-d dense part). */
 static void
-dense_scores(const struct tl_sparselin *s, const float *x, const double *u,
-    float *p)
+dense_scores(const struct tl_sparselin *s, const double *u, float *p)
 {
 	size_t kp = KPAD(s);
-	double z[LANES], uj;
+	double z[LANES];
 
 	for (size_t k0 = 0; k0 < kp; k0 += LANES) {
 		for (size_t k = 0; k < LANES; k++)
@@ -664,11 +629,9 @@ dense_scores(const struct tl_sparselin *s, const float *x, const double *u,
 		for (size_t j = 0; j < s->d; j++) {
 			const double *wj = s->wt + j * kp + k0;
 
-			uj = u != NULL ? u[j] :
-			    ((double)x[j] - s->mean[j]) / s->scale[j];
 #pragma GCC unroll 8
 			for (size_t k = 0; k < LANES; k++)
-				z[k] += wj[k] * uj;
+				z[k] += wj[k] * u[j];
 		}
 		for (size_t k = 0; k < LANES && k0 + k < s->k; k++)
 			p[k0 + k] = (float)z[k];
@@ -689,22 +652,20 @@ tl_sparselin_proba_rows(const struct tl_sparselin *s, const float *x,
     size_t n, const size_t *off, const uint32_t *idx, const float *val,
     float *p)
 {
-	/* s(x) once per record; without the memory, once per LANES classes */
-	double *u = malloc(sizeof(double) * (s->d ? s->d : 1));
+	double *u = s->su, *v = s->su + s->d;
 
 	for (size_t i = 0; i < n; i++) {
 		const float *xi = x + i * s->d;
 		float *pi = p + i * s->k;
 
-		for (size_t j = 0; u != NULL && j < s->d; j++)
+		for (size_t j = 0; j < s->d; j++)
 			u[j] = ((double)xi[j] - s->mean[j]) / s->scale[j];
-		dense_scores(s, xi, u, pi);
+		dense_scores(s, u, pi);
 		if (off[i + 1] > off[i])	/* else IDX may be NULL */
-			sparse_scores(s, off[i + 1] - off[i], idx + off[i],
-			    val + off[i], pi);
+			add_pairs(s, s->scol, v, tfidf(s, off[i + 1] - off[i],
+			    idx + off[i], val + off[i], s->scol, v), pi);
 		softmax(pi, s->k);
 	}
-	free(u);
 }
 
 /* A tl_linear view of S's dense part, for linear.h's description. */
@@ -936,5 +897,7 @@ tl_sparselin_free(struct tl_sparselin *s)
 	free(s->idf);
 	free(s->ws);
 	free(s->wt);
+	free(s->su);
+	free(s->scol);
 	memset(s, 0, sizeof(*s));
 }

@@ -81,6 +81,11 @@ struct tl_sparselin {
 				   m rows of k padded to a multiple of 8
 				   (the file has them k x m) */
 	double	 *wt;		/* w by column likewise, d rows */
+	/* scoring's buffers (so a model is scored by one thread at a
+	 * time): s(x) (d) then the TF-IDF values of a record's pairs
+	 * (at most m: its buckets are distinct), and their columns */
+	double	 *su;
+	uint32_t *scol;
 };
 
 #define TL_SPARSELIN_MIN_DF 2
