@@ -145,19 +145,24 @@ tl_head_apply_block(const struct tl_head *h, const struct tl_vecblock *b,
 	    b->sp_val, out);
 }
 
-const char *
-tl_head_lexical_differs(const struct tl_head *h, const char *desc)
+int
+tl_head_lexical_check(const struct tl_head *h, const char *desc,
+    const char *path, struct tl_err *e)
 {
 	json_t *got;
 	int differs;
 
 	if (tl_head_sparse(h) == 0 || h->lexical_text == NULL ||
 	    desc[0] == '\0')
-		return NULL;
+		return 0;
 	got = json_loads(desc, 0, NULL);
 	differs = got == NULL || !json_equal(got, h->input_lexical);
 	json_decref(got);
-	return differs ? h->lexical_text : NULL;
+	if (differs)
+		return tl_errf(e, "sparse part made as %s, but %s was trained "
+		    "on one made as %s; use --force to apply it anyway", desc,
+		    path, h->lexical_text);
+	return 0;
 }
 
 void

@@ -56,13 +56,13 @@ void		 tl_head_apply(const struct tl_head *h, const float *x,
  * sparse part is empty), so callers without one should refuse the head. */
 uint64_t	 tl_head_sparse(const struct tl_head *h);
 
-/* Whether a sparse head H was trained on a sparse part made otherwise
- * than DESC says (a stream header's "lexical", vecstream.h): when both
- * are known and differ, how H's was made (borrowed compact JSON), else
- * NULL -- a dense head, a model or stream that does not say.  The same
- * buckets would then hold other n-grams. */
-const char	*tl_head_lexical_differs(const struct tl_head *h,
-		    const char *desc);
+/* Whether a sparse head H, read from PATH, was trained on a sparse part
+ * made as DESC says (a stream header's "lexical", vecstream.h): -1 with
+ * E saying how each was made when both are known and differ (the same
+ * buckets would then hold other n-grams), else 0 -- also for a dense
+ * head, or a model or stream that does not say. */
+int		 tl_head_lexical_check(const struct tl_head *h,
+		    const char *desc, const char *path, struct tl_err *e);
 
 /* Apply H to the records of B, dense values and (for a sparse head, when
  * B has one) sparse parts, writing b->n x out_dim floats to OUT.  The

@@ -165,13 +165,12 @@ static void
 check_lexical(const struct predict *pr, const struct tl_vechdr *h,
     const char *name)
 {
-	const char *lx = tl_head_lexical_differs(pr->head, h->lexical);
+	struct tl_err e;
 
-	if (lx != NULL) {
+	if (tl_head_lexical_check(pr->head, h->lexical, pr->model_path, &e) ==
+	    -1) {
 		if (!pr->force)
-			tl_die("%s: sparse part made as %s, but %s was trained "
-			    "on one made as %s; use --force to apply it "
-			    "anyway", name, h->lexical, pr->model_path, lx);
+			tl_die_err(name, &e);
 		if (pr->verbose)
 			tl_warn("%s: sparse part made otherwise than %s's: "
 			    "applied anyway (--force)", name, pr->model_path);

@@ -273,8 +273,7 @@ check_input(const struct stack *st, const char *name,
 		    tl_head_input_model(s->head);
 		size_t d = s->pipe != NULL ? tl_pipeline_in_dim(s->pipe) :
 		    tl_head_in_dim(s->head);
-		const char *lx = s->pipe != NULL ? NULL :
-		    tl_head_lexical_differs(s->head, in->lexical);
+		struct tl_err e;
 
 		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
@@ -285,10 +284,10 @@ check_input(const struct stack *st, const char *name,
 			    "(tl-embed --lexical), the stream has %llu", name,
 			    s->path, (unsigned long long)tl_head_sparse(s->head),
 			    (unsigned long long)in->sparse);
-		if (!st->force && lx != NULL)
-			tl_die("%s: sparse part made as %s, but %s was trained "
-			    "on one made as %s; use --force to apply it anyway",
-			    name, in->lexical, s->path, lx);
+		if (!st->force && s->pipe == NULL &&
+		    tl_head_lexical_check(s->head, in->lexical, s->path, &e) ==
+		    -1)
+			tl_die_err(name, &e);
 		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
 		    strcmp(in->model, want) != 0)
 			tl_die("%s: vectors made by embedding %.12s..., but %s "
