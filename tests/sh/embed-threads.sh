@@ -2,12 +2,7 @@
 # tl-embed --threads N writes the same bytes as --threads 1, for every
 # pooling and form, over inputs of many blocks and several files; on a
 # malformed line it writes every record before it and nothing after.
-set -u
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-cd "$d"
-fail=0
-no() { echo "$*"; fail=1; }
+. "$TL_TOP/tests/scratch.sh"
 
 tl-embed import --format glove -o m.tlm "$TL_TOP/tests/data/embed-small.glove" ||
     no "import failed"

@@ -5,12 +5,7 @@
 # do; tl-embed loads libcrypto only when its model's SHA-256 is not in the
 # digest cache.  A library that cannot be loaded is a one-line error
 # naming the program, with ld.so's status 127.
-set -u
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-cd "$d"
-fail=0
-no() { echo "$*"; fail=1; }
+. "$TL_TOP/tests/scratch.sh"
 
 tl-embed import --format glove -o m.tlm "$TL_TOP/tests/data/embed-small.glove" ||
     no "import failed"

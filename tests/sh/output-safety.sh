@@ -2,12 +2,7 @@
 # Nothing is lost: a failed run leaves an existing -o file untouched and no
 # temporary behind; a full disk is reported by every stream writer; a
 # reader that closes the pipe early ends the writer quietly with status 0.
-set -u
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-cd "$d"
-fail=0
-no() { echo "$*"; fail=1; }
+. "$TL_TOP/tests/scratch.sh"
 
 # 3 classes, 4 features, 300 rows, from a fixed formula.
 awk 'BEGIN { OFS = "\t"; for (i = 0; i < 300; i++) { c = i % 3;

@@ -1,12 +1,7 @@
 #!/bin/sh
 # tl-predict ... | head -1: a reader that stops early ends tl-predict
 # quietly with status 0, in text and binary form, and -o keeps working.
-set -u
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-cd "$d"
-fail=0
-no() { echo "$*"; fail=1; }
+. "$TL_TOP/tests/scratch.sh"
 
 tl-train -q -o m.tlm "$TL_TOP/tests/data/train-3class.vec" || no "training failed"
 # 60 rows x 2000 = 120000 records: far more than a pipe buffer
