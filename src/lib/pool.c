@@ -286,11 +286,29 @@ to_float(float *out, const double *acc, double inv, size_t d)
 		out[j] = (float)(acc[j] * inv);
 }
 
-/* MX[j] = max(MX[j], X[j]) for j < D. */
+/* Four floats, and the masks their comparisons give. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* MX[j] = X[j] where X[j] > MX[j], for j < D: four at a time through the
+ * comparison's mask, which compilers do not do for the plain loop
+ * (trapping math), whose branch mispredicted about every other value (a
+ * quarter of tl-predict's time on raw text pooled by meanmax). */
 static void
 max_row(float *mx, const float *x, size_t d)
 {
-	for (size_t j = 0; j < d; j++)
+	size_t j = 0;
+
+	for (v4f a, b; j + 4 <= d; j += 4) {
+		v4i gt, r;
+
+		memcpy(&a, x + j, sizeof(a));
+		memcpy(&b, mx + j, sizeof(b));
+		gt = a > b;
+		r = ((v4i)a & gt) | ((v4i)b & ~gt);
+		memcpy(mx + j, &r, sizeof(r));
+	}
+	for (; j < d; j++)
 		if (x[j] > mx[j])
 			mx[j] = x[j];
 }
