@@ -54,6 +54,23 @@ tl_lexical_char_bucket(const char *s, size_t len, uint64_t buckets)
 	    buckets);
 }
 
+/* Up to this many indices are sorted by insertion: a radix pass costs
+ * its 256 counters whatever the count (a short text's dozen word n-grams
+ * spent a tenth of tl-predict's time in them). */
+#define INSERTION_MAX	48
+
+static void
+insertion_sort(uint32_t *a, size_t m)
+{
+	for (size_t i = 1, j; i < m; i++) {
+		uint32_t x = a[i];
+
+		for (j = i; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+}
+
 /* The M indices in lx->scratch sorted, increasing, in lx->scratch or
  * lx->idx (returned), the other being room: a byte at a time from the
  * lowest, as many bytes as the buckets need.  A document's thousands of
@@ -64,6 +81,10 @@ sort_indices(struct tl_lexical *lx, size_t m)
 	uint32_t *a = lx->scratch, *b = lx->idx, *t;
 	size_t at[256], c, sum;
 
+	if (m <= INSERTION_MAX) {
+		insertion_sort(a, m);
+		return a;
+	}
 	for (unsigned sh = 0; sh < 32 && (lx->buckets - 1) >> sh != 0;
 	    sh += 8) {
 		memset(at, 0, sizeof(at));
