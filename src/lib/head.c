@@ -118,9 +118,7 @@ void
 tl_head_apply(const struct tl_head *h, const float *x, size_t n, float *out)
 {
 	if (h->sp.w != NULL)
-		for (size_t i = 0; i < n; i++)
-			tl_sparselin_proba(&h->sp, x + i * h->sp.d, 0, NULL,
-			    NULL, out + i * h->sp.k);
+		tl_sparselin_proba_rows(&h->sp, x, n, NULL, NULL, NULL, out);
 	else if (h->mlp.p != NULL)
 		tl_mlp_apply(&h->mlp, x, n, out);
 	else

@@ -44,6 +44,7 @@
 #include <xxhash.h>
 
 #include "blas.h"
+#include "clones.h"
 #include "linear.h"
 #include "ridge.h"
 #include "names.h"
@@ -337,18 +338,9 @@ row_xent(double *z, size_t k, size_t y)
 /* The first pass of the single-precision evaluation does most of its
  * work on logits; these pieces are branch-free loops of fixed length so
  * that compilers vectorise them at -O2 (and x86-64's baseline SSE2 runs
- * four at a time).  LANES values at a time. */
+ * four at a time; TL_VECTOR_CLONES makes an AVX2 copy of the hottest,
+ * xent_block and the inline pieces below).  LANES values at a time. */
 #define LANES 8
-
-/* On x86-64, a second copy of the hottest loop (xent_block and the
- * inline pieces below) for AVX2: 8 floats an instruction instead of
- * SSE2's 4, picked at run time.  Without FMA contraction (ISO C mode)
- * both give the same bits. */
-#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 6)
-#define TL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TL_VECTOR_CLONES
-#endif
 
 /* e^v for the LANES values at V, meant to be <= 0: v is taken as -|v|,
  * and below -87 (or NaN) as -87, whose e^v (1.6e-38) is about the

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "blas.h"
+#include "clones.h"
 #include "lbfgs.h"
 #include "par.h"
 #include "sparselin.h"
@@ -20,6 +21,9 @@
  * and S->k rounded up to a multiple of them: the row length of S->wt. */
 #define LANES		8
 #define KPAD(s)		(((s)->k + LANES - 1) / LANES * LANES)
+/* Records whose dense scores are summed side by side; S->su holds the
+ * standardised values of as many. */
+#define ROWS		4
 
 /* The training rows, prepared. */
 struct prob {
@@ -97,21 +101,48 @@ learn_columns(struct tl_sparselin *s, const struct tl_sparse_data *D,
 	return 0;
 }
 
+/* The slot where S's table has bucket B, or the empty one where it
+ * would go. */
+static size_t
+slot_of(const struct tl_sparselin *s, uint32_t b)
+{
+	size_t h = (size_t)(((uint64_t)b * 0x9e3779b97f4a7c15u) >>
+	    (64 - s->slot_bits)), mask = ((size_t)1 << s->slot_bits) - 1;
+
+	while (s->slots[h] != 0 && s->slots[h] >> 32 != b)
+		h = (h + 1) & mask;
+	return h;
+}
+
+/*
+ * S->slots: S's columns by bucket, in an open-addressing table of at
+ * least twice as many slots as columns, each bucket << 32 | column + 1
+ * (0: empty).  A lookup takes a probe or two, where a binary search over
+ * the columns mispredicted a branch at most of its 17 steps (a sixth of
+ * tl-predict's time on raw text with hashed n-grams).
+ */
+static int
+index_columns(struct tl_sparselin *s, struct tl_err *e)
+{
+	s->slot_bits = 1;
+	while (((size_t)1 << s->slot_bits) < 2 * s->m)
+		s->slot_bits++;
+	s->slots = calloc((size_t)1 << s->slot_bits, sizeof(*s->slots));
+	if (s->slots == NULL)
+		return tl_errf(e, "out of memory");
+	for (size_t c = 0; c < s->m; c++)
+		s->slots[slot_of(s, s->col[c])] = (uint64_t)s->col[c] << 32 |
+		    (c + 1);
+	return 0;
+}
+
 /* The column of bucket B among S's, or -1. */
 static long
 column_of(const struct tl_sparselin *s, uint32_t b)
 {
-	size_t lo = 0, hi = s->m;
+	uint64_t v = s->slots[slot_of(s, b)];
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->col[mid] < b)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->m && s->col[lo] == b ? (long)lo : -1;
+	return v != 0 ? (long)(v & UINT32_MAX) - 1 : -1;
 }
 
 /* The TF-IDF pairs of one record into COL and V (room for NNZ); returns
@@ -375,7 +406,7 @@ alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
 	s->b = calloc(k, sizeof(float));
 	s->ws = calloc(KPAD(s) * (s->m ? s->m : 1), sizeof(float));
 	s->wt = calloc(KPAD(s) * (d ? d : 1), sizeof(double));
-	s->su = malloc((d + s->m + 1) * sizeof(double));
+	s->su = calloc(ROWS * d + (s->m > k ? s->m : k), sizeof(double));
 	s->scol = malloc((s->m ? s->m : 1) * sizeof(uint32_t));
 	s->mean = calloc(d ? d : 1, sizeof(float));
 	s->scale = calloc(d ? d : 1, sizeof(float));
@@ -524,7 +555,8 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 	s->dense_weight = so->dense_weight > 0 ? so->dense_weight : 1;
 	s->min_df = so->min_df >= 1 ? so->min_df : TL_SPARSELIN_MIN_DF;
 	s->smooth_idf = so->smooth_idf != 0;
-	if (learn_columns(s, data, e) < 0 || alloc_model(s, k, data->d, e) < 0)
+	if (learn_columns(s, data, e) < 0 || index_columns(s, e) < 0 ||
+	    alloc_model(s, k, data->d, e) < 0)
 		goto fail;
 	for (size_t c = 0; c < k; c++)
 		if ((s->classes[c] = strdup(classes[c])) == NULL) {
@@ -599,43 +631,76 @@ add_pairs(const struct tl_sparselin *s, const uint32_t *col, const double *v,
 	}
 }
 
+/* The K scores P made probabilities, through room for K doubles EX. */
 static void
-softmax(float *p, size_t k)
+softmax(float *p, size_t k, double *ex)
 {
 	double mx = -INFINITY, se = 0;
 
 	for (size_t i = 0; i < k; i++)
 		mx = p[i] > mx ? p[i] : mx;
 	for (size_t i = 0; i < k; i++)
-		se += exp(p[i] - mx);
+		se += ex[i] = exp(p[i] - mx);
 	for (size_t i = 0; i < k; i++)
-		p[i] = (float)(exp(p[i] - mx) / se);
+		p[i] = (float)(ex[i] / se);
 }
 
-/* The dense part's scores b_k + w_k.u into P, U the standardised values
- * s(x).  The classes' sums go LANES at a time, each in the order of j,
- * unrolled so that they stay in registers: one class at a time, each
- * addition waited on the one before (three quarters of tl-predict's time
- * on raw text with 53 classes and a 200-d dense part). */
-static void
-dense_scores(const struct tl_sparselin *s, const double *u, float *p)
+/* Four doubles, for the compiler's vector extension (two SSE2 registers,
+ * one AVX2). */
+typedef double v4d __attribute__((vector_size(32)));
+
+/*
+ * The dense part's scores b_k + w_k.u of NR <= ROWS records into P (rows
+ * of S->k), U their standardised values s(x) (rows of S->d).  Each
+ * class's sum goes in the order of j, LANES classes of NR records at a
+ * time, written in vectors so that the sums stay in registers and each
+ * weight loaded serves NR records: one class at a time, each addition
+ * waited on the one before (three quarters of tl-predict's time on raw
+ * text with 53 classes and a 200-d dense part), and GCC does not keep an
+ * array of sums this size in registers.  Inlined with NR a constant.
+ */
+static inline __attribute__((always_inline)) void
+dense_rows(const struct tl_sparselin *s, const double *u, size_t nr,
+    float *p)
 {
-	size_t kp = KPAD(s);
-	double z[LANES];
+	size_t kp = KPAD(s), d = s->d;
+	double b[LANES];
+	v4d z[ROWS][2], w0, w1;
 
 	for (size_t k0 = 0; k0 < kp; k0 += LANES) {
 		for (size_t k = 0; k < LANES; k++)
-			z[k] = k0 + k < s->k ? s->b[k0 + k] : 0;
-		for (size_t j = 0; j < s->d; j++) {
-			const double *wj = s->wt + j * kp + k0;
-
-#pragma GCC unroll 8
-			for (size_t k = 0; k < LANES; k++)
-				z[k] += wj[k] * u[j];
+			b[k] = k0 + k < s->k ? s->b[k0 + k] : 0;
+		memcpy(&w0, b, sizeof(w0));
+		memcpy(&w1, b + 4, sizeof(w1));
+		for (size_t i = 0; i < nr; i++) {
+			z[i][0] = w0;
+			z[i][1] = w1;
 		}
-		for (size_t k = 0; k < LANES && k0 + k < s->k; k++)
-			p[k0 + k] = (float)z[k];
+		for (size_t j = 0; j < d; j++) {
+			memcpy(&w0, s->wt + j * kp + k0, sizeof(w0));
+			memcpy(&w1, s->wt + j * kp + k0 + 4, sizeof(w1));
+#pragma GCC unroll 4
+			for (size_t i = 0; i < nr; i++) {
+				z[i][0] += w0 * u[i * d + j];
+				z[i][1] += w1 * u[i * d + j];
+			}
+		}
+		for (size_t i = 0; i < nr; i++)
+			for (size_t k = 0; k < LANES && k0 + k < s->k; k++)
+				p[i * s->k + k0 + k] = (float)z[i][k / 4][k % 4];
 	}
+}
+
+/* The dense scores of R <= ROWS records: ROWS at once, or one by one. */
+TL_VECTOR_CLONES static void
+dense_scores(const struct tl_sparselin *s, const double *u, size_t r,
+    float *p)
+{
+	if (r == ROWS)
+		dense_rows(s, u, ROWS, p);
+	else
+		for (size_t i = 0; i < r; i++)
+			dense_rows(s, u + i * s->d, 1, p + i * s->k);
 }
 
 void
@@ -647,24 +712,44 @@ tl_sparselin_proba(const struct tl_sparselin *s, const float *x,
 	tl_sparselin_proba_rows(s, x, 1, off, idx, val, p);
 }
 
+/* Add to P the scores of record I's TF-IDF pairs (CSR: OFF, IDX, VAL;
+ * OFF NULL: none). */
+static void
+sparse_scores(const struct tl_sparselin *s, const size_t *off,
+    const uint32_t *idx, const float *val, size_t i, float *p)
+{
+	double *v = s->su + ROWS * s->d;
+
+	if (off != NULL && off[i + 1] > off[i])	/* else IDX may be NULL */
+		add_pairs(s, s->scol, v, tfidf(s, off[i + 1] - off[i], idx +
+		    off[i], val + off[i], s->scol, v), p);
+}
+
+/* S(x) of the R records X into U (rows of S->d). */
+static void
+standardize(const struct tl_sparselin *s, const float *x, size_t r,
+    double *u)
+{
+	for (size_t i = 0; i < r; i++)
+		for (size_t j = 0; j < s->d; j++)
+			u[i * s->d + j] = ((double)x[i * s->d + j] -
+			    s->mean[j]) / s->scale[j];
+}
+
 void
 tl_sparselin_proba_rows(const struct tl_sparselin *s, const float *x,
     size_t n, const size_t *off, const uint32_t *idx, const float *val,
     float *p)
 {
-	double *u = s->su, *v = s->su + s->d;
+	for (size_t i0 = 0; i0 < n; i0 += ROWS) {
+		size_t r = n - i0 < ROWS ? n - i0 : ROWS;
 
-	for (size_t i = 0; i < n; i++) {
-		const float *xi = x + i * s->d;
-		float *pi = p + i * s->k;
-
-		for (size_t j = 0; j < s->d; j++)
-			u[j] = ((double)xi[j] - s->mean[j]) / s->scale[j];
-		dense_scores(s, u, pi);
-		if (off[i + 1] > off[i])	/* else IDX may be NULL */
-			add_pairs(s, s->scol, v, tfidf(s, off[i + 1] - off[i],
-			    idx + off[i], val + off[i], s->scol, v), pi);
-		softmax(pi, s->k);
+		standardize(s, x + i0 * s->d, r, s->su);
+		dense_scores(s, s->su, r, p + i0 * s->k);
+		for (size_t i = i0; i < i0 + r; i++) {
+			sparse_scores(s, off, idx, val, i, p + i * s->k);
+			softmax(p + i * s->k, s->k, s->su + ROWS * s->d);
+		}
 	}
 }
 
@@ -850,7 +935,7 @@ tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
 		return -1;
 	}
 	if (load_meta(m, s, e) < 0 || load_columns(m, s, e) < 0 ||
-	    load_f32(m, "weight", 2, s->k, s->d, &w, e) < 0 ||
+	    index_columns(s, e) < 0 || load_f32(m, "weight", 2, s->k, s->d, &w, e) < 0 ||
 	    load_f32(m, "bias", 1, s->k, 0, &b, e) < 0 ||
 	    load_f32(m, "standardize.mean", 1, s->d, 0, &mean, e) < 0 ||
 	    load_f32(m, "standardize.scale", 1, s->d, 0, &scale, e) < 0 ||
@@ -894,6 +979,7 @@ tl_sparselin_free(struct tl_sparselin *s)
 	free(s->mean);
 	free(s->scale);
 	free(s->col);
+	free(s->slots);
 	free(s->idf);
 	free(s->ws);
 	free(s->wt);

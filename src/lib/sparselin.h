@@ -76,14 +76,17 @@ struct tl_sparselin {
 	float	 *w, *b;	/* k x d weights over s(x), k biases */
 	float	 *mean, *scale;	/* d each: s(x) = (x - mean) / scale */
 	uint32_t *col;		/* m buckets kept, increasing */
+	uint64_t *slots;	/* the columns by bucket (sparselin.c) */
+	unsigned  slot_bits;	/* 2^slot_bits slots */
 	float	 *idf;		/* m */
 	float	 *ws;		/* the sparse columns' weights by column,
 				   m rows of k padded to a multiple of 8
 				   (the file has them k x m) */
 	double	 *wt;		/* w by column likewise, d rows */
 	/* scoring's buffers (so a model is scored by one thread at a
-	 * time): s(x) (d) then the TF-IDF values of a record's pairs
-	 * (at most m: its buckets are distinct), and their columns */
+	 * time): s(x) of 4 records (4 d), then the TF-IDF values of a
+	 * record's pairs (at most m: its buckets are distinct) or its
+	 * classes' exponentials (k); and the pairs' columns */
 	double	 *su;
 	uint32_t *scol;
 };
@@ -113,8 +116,8 @@ void	tl_sparselin_proba(const struct tl_sparselin *s, const float *x,
 	    size_t nnz, const uint32_t *idx, const float *val, float *p);
 
 /* The same for N records, dense values X (n x s->d) and sparse pairs in
- * CSR form (record i's from OFF[i] to OFF[i + 1]), into P (n x s->k):
- * the same probabilities, bit for bit, faster for a block. */
+ * CSR form (record i's from OFF[i] to OFF[i + 1]; OFF NULL: none), into
+ * P (n x s->k): the same probabilities, bit for bit, faster for a block. */
 void	tl_sparselin_proba_rows(const struct tl_sparselin *s,
 	    const float *x, size_t n, const size_t *off, const uint32_t *idx,
 	    const float *val, float *p);

@@ -189,23 +189,29 @@ test_no_idf(void)
 	free(buf);
 }
 
-/* The probabilities of a record of 200 pairs (buckets 0 to 199) under S,
- * against the model's formula in double with WS the sparse weights as
- * the file has them (k x m). */
+#define NB_MAX 4000
+
+/* The probabilities of a record of NB <= NB_MAX pairs (buckets 0 to
+ * NB - 1) under S (three classes, two dense values), against the model's
+ * formula in double with WS the sparse weights as the file has them
+ * (k x m). */
 static void
-long_record(const struct tl_sparselin *s, const float *ws)
+long_record(const struct tl_sparselin *s, const float *ws, uint32_t nb)
 {
 	static const float x[2] = { 0.3f, 0.7f };
-	uint32_t idx[200];
-	float val[200], p[3];
-	double z[3], v[3] = { 0 }, ss = 0, mx = -INFINITY, se = 0;
+	static uint32_t idx[NB_MAX];
+	static float val[NB_MAX];
+	static double v[NB_MAX];
+	float p[3];
+	double z[3], ss = 0, mx = -INFINITY, se = 0;
 
-	for (uint32_t j = 0; j < 200; j++) {
+	T_CHECK(s->k == 3 && s->d == 2 && nb <= NB_MAX && s->m <= NB_MAX);
+	for (uint32_t j = 0; j < nb; j++) {
 		idx[j] = j;
 		val[j] = 1 + (float)(j % 7) / 4;
 	}
 	for (size_t c = 0; c < s->m; c++) {
-		v[c] = val[s->col[c]] * (double)s->idf[c];
+		v[c] = s->col[c] < nb ? val[s->col[c]] * (double)s->idf[c] : 0;
 		ss += v[c] * v[c];
 	}
 	for (size_t k = 0; k < 3; k++) {
@@ -219,7 +225,7 @@ long_record(const struct tl_sparselin *s, const float *ws)
 	}
 	for (size_t k = 0; k < 3; k++)
 		se += exp(z[k] - mx);
-	tl_sparselin_proba(s, x, 200, idx, val, p);
+	tl_sparselin_proba(s, x, nb, idx, val, p);
 	for (size_t k = 0; k < 3; k++)
 		T_NEAR(p[k], exp(z[k] - mx) / se, 1e-6);
 }
@@ -271,9 +277,61 @@ test_layout_and_rows(void)
 	/* a record of 200 pairs, a column among the last: the formula */
 	T_CHECK(t != NULL && s.m == 3 && s.col[2] == 150);
 	if (t != NULL)
-		long_record(&s, (const float *)t->data);
+		long_record(&s, (const float *)t->data, 200);
+	/* no sparse part at all: the records' dense scores alone */
+	tl_sparselin_proba_rows(&s2, x, 6, NULL, NULL, NULL, p);
+	for (size_t i = 0; i < 6; i++) {
+		tl_sparselin_proba(&s, x + 2 * i, 0, NULL, NULL, q);
+		same &= memcmp(q, p + 3 * i, sizeof(q)) == 0;
+	}
+	T_CHECK(same);
 	tl_sparselin_free(&s);
 	tl_sparselin_free(&s2);
+	tl_model_free(m);
+	free(buf);
+}
+
+/* Hundreds of columns among 3000 buckets, most buckets of a record
+ * without a column: each bucket finds its own column's weights. */
+static void
+test_many_columns(void)
+{
+	enum { n = 400, per = 12, nb = 3000 };
+	static float x[n * 2];
+	static size_t off[n + 1], y[n];
+	static uint32_t idx[n * per];
+	static float val[n * per];
+	char *classes[3] = { "a", "b", "c" }, *buf;
+	struct tl_sparse_data Dm = { x, n, 2, off, idx, val, 5000, y, NULL,
+	    0 };
+	struct tl_sparse_opts so = { 1, 2, 1 };
+	struct tl_linear_opts o;
+	struct tl_linear_report r;
+	struct tl_sparselin s;
+	struct tl_model *m;
+	struct tl_err e;
+	unsigned seed = 11;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b = (uint32_t)((rnd(&seed) + 1) * 100);
+
+		x[2 * i] = (float)rnd(&seed);
+		x[2 * i + 1] = (float)rnd(&seed);
+		y[i] = i % 3;
+		off[i + 1] = off[i] + per;
+		for (size_t j = 0; j < per; j++) {	/* increasing, < nb */
+			b += 1 + (uint32_t)((rnd(&seed) + 1) * 116);
+			idx[i * per + j] = b;
+			val[i * per + j] = 1;
+		}
+	}
+	tl_linear_opts_init(&o);
+	T_CHECK(tl_sparselin_fit(&s, &Dm, classes, 3, &so, &o, &r, &e) == 0);
+	T_CHECK(s.m > 300 && s.m < nb);
+	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL);
+	if (m != NULL && tl_model_tensor(m, "sparse.weight") != NULL)
+		long_record(&s, tl_model_tensor(m, "sparse.weight")->data, nb);
+	tl_sparselin_free(&s);
 	tl_model_free(m);
 	free(buf);
 }
@@ -286,5 +344,6 @@ main(void)
 	T_RUN(test_fit_save_load);
 	T_RUN(test_no_idf);
 	T_RUN(test_layout_and_rows);
+	T_RUN(test_many_columns);
 	return t_done();
 }
