@@ -5,9 +5,8 @@
 # itself (the literal blocks between the "scenario: begin/end" comments),
 # so the page and the test cannot drift apart.  Each block is one stage,
 # run by bash with pipefail so that a failure inside a pipeline counts.
-set -eu
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
+. "$TL_TOP/tests/scratch.sh"
+set -e
 TL_MODEL=$TL_TOP/models/default.tlm
 export TL_MODEL
 [ -f "$TL_MODEL" ] || { echo "no $TL_MODEL: make test builds it (make model)"; exit 1; }
@@ -27,9 +26,6 @@ awk -v dir="$d" '
 n=$(cat "$d/stages")
 [ "$n" -eq 4 ] || { echo "expected 4 command blocks in man/tl.7's scenario, found $n"; exit 1; }
 
-fail=0
-no() { echo "$*"; fail=1; }
-cd "$d"
 i=1
 while [ $i -le "$n" ]; do
 	if ! bash -e -o pipefail "stage$i.sh" >"out$i" 2>"err$i"; then

@@ -12,10 +12,8 @@
 # C = 100: with more features than records it separates its training
 # records (in-sample probabilities near 0 and 1) but is right on about 2
 # test records in 3.  Layer 2 learns from z and layer 1's probabilities.
-set -eu
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-cd "$d"
+. "$TL_TOP/tests/scratch.sh"
+set -e
 /usr/bin/python3 - <<'EOF'
 import numpy as np
 rng = np.random.default_rng(1)
@@ -34,8 +32,6 @@ make(80, "train")
 make(1000, "test")
 EOF
 
-fail=0
-no() { echo "$*"; fail=1; }
 trainacc() { grep -o 'training accuracy [0-9.]*' "$1" | cut -d' ' -f3; }
 testacc() { tl-predict -m "$1" --eval "$2" >"$1.eval"; grep '^accuracy ' "$1.eval" | cut -d' ' -f2; }
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
