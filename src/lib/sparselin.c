@@ -25,6 +25,27 @@
  * standardised values of as many. */
 #define ROWS		4
 
+/* Four doubles, for the compiler's vector extension (two SSE2 registers,
+ * one AVX2). */
+typedef double v4d __attribute__((vector_size(32)));
+
+/* Z[c] += T[c] * V for c < K, four at a time (compilers vectorise the
+ * plain loop only with its length known or alias checks). */
+static inline void
+add_scaled(double *z, const double *t, double v, size_t k)
+{
+	size_t c = 0;
+
+	for (v4d a, b; c + 4 <= k; c += 4) {
+		memcpy(&a, z + c, sizeof(a));
+		memcpy(&b, t + c, sizeof(b));
+		a += b * v;
+		memcpy(z + c, &a, sizeof(a));
+	}
+	for (; c < k; c++)
+		z[c] += t[c] * v;
+}
+
 /* The training rows, prepared. */
 struct prob {
 	size_t	  n, d, m, k;	/* rows, dense dim, columns, classes */
@@ -288,11 +309,11 @@ loss_grad(const struct prob *P, size_t kk, const double *Z, double *G)
 		for (size_t c = 1; c < kk; c++)
 			mx = z[c] > mx ? z[c] : mx;
 		se = 0;
-		for (size_t c = 0; c < kk; c++)
-			se += exp(z[c] - mx);
+		for (size_t c = 0; c < kk; c++)	/* each exp once */
+			se += g[c] = exp(z[c] - mx);
 		f += mx + log(se) - z[P->y[i]];
 		for (size_t c = 0; c < kk; c++)
-			g[c] = exp(z[c] - mx) / se / P->n;
+			g[c] = g[c] / se / P->n;
 		g[P->y[i]] -= 1.0 / P->n;
 	}
 	return f / P->n;
@@ -302,7 +323,7 @@ loss_grad(const struct prob *P, size_t kk, const double *Z, double *G)
  * read through P->ts, a copy with the classes minor: a pair then reads
  * kk neighbouring weights instead of kk far apart (one cache miss per
  * class and pair was most of an evaluation). */
-static void
+TL_VECTOR_CLONES static void
 sparse_logits(const struct prob *P, size_t kk, const double *theta,
     double *Z)
 {
@@ -312,30 +333,24 @@ sparse_logits(const struct prob *P, size_t kk, const double *theta,
 		for (size_t j = 0; j < P->m; j++)
 			P->ts[j * kk + c] = theta[c * D + P->d + j];
 	for (size_t i = 0; i < P->n; i++)
-		for (size_t j = P->off[i]; j < P->off[i + 1]; j++) {
-			const double *t = P->ts + (size_t)P->col[j] * kk;
-
-			for (size_t c = 0; c < kk; c++)
-				Z[i * kk + c] += t[c] * P->v[j];
-		}
+		for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
+			add_scaled(Z + i * kk, P->ts + (size_t)P->col[j] * kk,
+			    P->v[j], kk);
 }
 
 /* The sparse weights' part of the gradient, G's rows times the pairs,
  * added to GRAD: summed in P->ts (classes minor) row by row in order,
  * the same sums as straight into GRAD, then added in place. */
-static void
+TL_VECTOR_CLONES static void
 sparse_grad(const struct prob *P, size_t kk, const double *G, double *grad)
 {
 	size_t D = P->d + P->m;
 
 	memset(P->ts, 0, P->m * kk * sizeof(double));
 	for (size_t i = 0; i < P->n; i++)
-		for (size_t j = P->off[i]; j < P->off[i + 1]; j++) {
-			double *t = P->ts + (size_t)P->col[j] * kk;
-
-			for (size_t c = 0; c < kk; c++)
-				t[c] += G[i * kk + c] * P->v[j];
-		}
+		for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
+			add_scaled(P->ts + (size_t)P->col[j] * kk, G + i * kk,
+			    P->v[j], kk);
 	for (size_t c = 0; c < kk; c++)
 		for (size_t j = 0; j < P->m; j++)
 			grad[c * D + P->d + j] += P->ts[j * kk + c];
@@ -644,10 +659,6 @@ softmax(float *p, size_t k, double *ex)
 	for (size_t i = 0; i < k; i++)
 		p[i] = (float)(ex[i] / se);
 }
-
-/* Four doubles, for the compiler's vector extension (two SSE2 registers,
- * one AVX2). */
-typedef double v4d __attribute__((vector_size(32)));
 
 /*
  * The dense part's scores b_k + w_k.u of NR <= ROWS records into P (rows
