@@ -87,14 +87,28 @@ tl_lbfgs_status_name(enum tl_lbfgs_status status)
 	return "error";
 }
 
+/* Partial sums of dot(): one sum waited four cycles on each addition,
+ * and the two-loop recursion's dot products were a third of a sparse
+ * model's fit.  Their order is fixed, so the result does not depend on
+ * the machine. */
+#define DOT_LANES 8
+
 static double
 dot(const double *a, const double *b, size_t n)
 {
-	double s = 0;
+	double s[DOT_LANES] = { 0 }, t = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		s += a[i] * b[i];
-	return s;
+	for (; i + DOT_LANES <= n; i += DOT_LANES)
+#pragma GCC unroll 8
+		for (size_t k = 0; k < DOT_LANES; k++)
+			s[k] += a[i + k] * b[i + k];
+	for (; i < n; i++)
+		t += a[i] * b[i];
+	for (size_t w = DOT_LANES / 2; w > 0; w /= 2)	/* pairwise */
+		for (size_t k = 0; k < w; k++)
+			s[k] += s[k + w];
+	return s[0] + t;
 }
 
 static double
