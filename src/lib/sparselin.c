@@ -946,7 +946,8 @@ tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
 		return -1;
 	}
 	if (load_meta(m, s, e) < 0 || load_columns(m, s, e) < 0 ||
-	    index_columns(s, e) < 0 || load_f32(m, "weight", 2, s->k, s->d, &w, e) < 0 ||
+	    index_columns(s, e) < 0 ||
+	    load_f32(m, "weight", 2, s->k, s->d, &w, e) < 0 ||
 	    load_f32(m, "bias", 1, s->k, 0, &b, e) < 0 ||
 	    load_f32(m, "standardize.mean", 1, s->d, 0, &mean, e) < 0 ||
 	    load_f32(m, "standardize.scale", 1, s->d, 0, &scale, e) < 0 ||
