@@ -325,8 +325,8 @@ row_xent(double *z, size_t k, size_t y)
 {
 	double m = z[0], zy = z[y], s = 0;
 
-	for (size_t j = 1; j < k; j++)
-		m = fmax(m, z[j]);
+	for (size_t j = 1; j < k; j++)	/* not fmax: a call */
+		m = z[j] > m ? z[j] : m;
 	for (size_t j = 0; j < k; j++)
 		s += (z[j] = exp(z[j] - m));
 	for (size_t j = 0; j < k; j++)
@@ -2066,8 +2066,8 @@ softmax_row(float *p, size_t k)
 {
 	float m = p[0], s = 0;
 
-	for (size_t j = 1; j < k; j++)
-		m = fmaxf(m, p[j]);
+	for (size_t j = 1; j < k; j++)	/* not fmaxf: a call */
+		m = p[j] > m ? p[j] : m;
 	for (size_t j = 0; j < k; j++)
 		s += (p[j] = expf(p[j] - m));
 	for (size_t j = 0; j < k; j++)
