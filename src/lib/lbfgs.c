@@ -116,10 +116,10 @@ norm_inf(const double *a, size_t n)
 {
 	double m = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {	/* not fmax: a call */
 		if (isnan(a[i]))
 			return NAN;
-		m = fmax(m, fabs(a[i]));
+		m = fabs(a[i]) > m ? fabs(a[i]) : m;
 	}
 	return m;
 }
