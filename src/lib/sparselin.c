@@ -173,7 +173,7 @@ tfidf(const struct tl_sparselin *s, size_t nnz, const uint32_t *idx,
     const float *val, uint32_t *col, double *v)
 {
 	size_t q = 0;
-	double ss = 0;
+	double ss = 0, norm;
 	long c;
 
 	for (size_t j = 0; j < nnz; j++) {
@@ -184,8 +184,9 @@ tfidf(const struct tl_sparselin *s, size_t nnz, const uint32_t *idx,
 		ss += v[q] * v[q];
 		q++;
 	}
+	norm = sqrt(ss);
 	for (size_t j = 0; j < q && ss > 0; j++)
-		v[j] /= sqrt(ss);
+		v[j] /= norm;
 	return q;
 }
 
