@@ -16,6 +16,8 @@ struct tl_head {
 	struct tl_linear	 lin;		/* softmax, logistic, ridge */
 	struct tl_mlp		 mlp;		/* mlp (mlp.p != NULL) */
 	struct tl_sparselin	 sp;		/* sparse-softmax (sp.w) */
+	int			 shared;	/* tl_head_share's: the
+						   parameters are borrowed */
 };
 
 /* The description's input.model, when it is a digest. */
@@ -163,11 +165,44 @@ tl_head_lexical_check(const struct tl_head *h, const char *desc,
 	return 0;
 }
 
+int
+tl_head_by_record(const struct tl_head *h)
+{
+	return h->sp.w != NULL;
+}
+
+struct tl_head *
+tl_head_share(const struct tl_head *h, struct tl_err *e)
+{
+	struct tl_head *t;
+
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return tl_errf(e, "out of memory"), NULL;
+	*t = *h;
+	t->shared = 1;
+	t->input_lexical = NULL;	/* the checks are the original's */
+	t->lexical_text = NULL;
+	memset(&t->sp, 0, sizeof(t->sp));
+	memset(&t->mlp, 0, sizeof(t->mlp));
+	if ((h->sp.w != NULL && tl_sparselin_share(&h->sp, &t->sp) == -1) ||
+	    (h->mlp.p != NULL && tl_mlp_share(&h->mlp, &t->mlp) == -1)) {
+		tl_head_free(t);
+		return tl_errf(e, "out of memory"), NULL;
+	}
+	return t;
+}
+
 void
 tl_head_free(struct tl_head *h)
 {
 	if (h == NULL)
 		return;
+	if (h->shared) {
+		tl_sparselin_unshare(&h->sp);
+		tl_mlp_unshare(&h->mlp);
+		free(h);
+		return;
+	}
 	tl_linear_free(&h->lin);
 	tl_mlp_free(&h->mlp);
 	tl_sparselin_free(&h->sp);

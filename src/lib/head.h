@@ -70,6 +70,18 @@ int		 tl_head_lexical_check(const struct tl_head *h,
 void		 tl_head_apply_block(const struct tl_head *h,
 		    const struct tl_vecblock *b, float *out);
 
+/* Whether H computes each record's outputs from that record alone, bit
+ * for bit whatever records are applied with it: true of sparse heads,
+ * whose arithmetic is their own; not of those whose outputs come from a
+ * matrix product, whose rounding OpenBLAS may change with its shape. */
+int		 tl_head_by_record(const struct tl_head *h);
+
+/* A head for another thread: H's model, whose parameters it borrows (H
+ * must outlive it), with scoring buffers of its own, so that it and H may
+ * be applied at the same time.  Released by tl_head_free.  NULL with E
+ * filled in when out of memory. */
+struct tl_head	*tl_head_share(const struct tl_head *h, struct tl_err *e);
+
 /* Release H.  NULL is a no-op. */
 void		 tl_head_free(struct tl_head *h);
 

@@ -55,6 +55,13 @@ last_width(const struct tl_mlp *m)
 	return m->h2 ? m->h2 : m->h1;
 }
 
+/* Bytes of tl_mlp_apply's buffers: a chunk's input and hidden layers. */
+static size_t
+scratch_size(size_t d, size_t h1, size_t h2)
+{
+	return CHUNK * (d + h1 + h2) * sizeof(float);
+}
+
 int
 tl_mlp_alloc(struct tl_mlp *m, size_t d, size_t h1, size_t h2, size_t k,
     int regression, struct tl_err *e)
@@ -69,7 +76,7 @@ tl_mlp_alloc(struct tl_mlp *m, size_t d, size_t h1, size_t h2, size_t k,
 	np = h1 * d + h1 + h2 * h1 + h2 + k * hl + k;
 	m->p = calloc(np, sizeof(float));
 	m->classes = calloc(k, sizeof(char *));
-	m->scratch = malloc(CHUNK * (d + h1 + h2) * sizeof(float));
+	m->scratch = malloc(scratch_size(d, h1, h2));
 	if (m->p == NULL || m->classes == NULL || m->scratch == NULL) {
 		tl_mlp_free(m);
 		return tl_errf(e, "out of memory");
@@ -100,6 +107,21 @@ tl_mlp_free(struct tl_mlp *m)
 	free(m->scale);
 	free(m->scratch);
 	memset(m, 0, sizeof(*m));
+}
+
+int
+tl_mlp_share(const struct tl_mlp *m, struct tl_mlp *t)
+{
+	*t = *m;
+	t->scratch = malloc(scratch_size(m->d, m->h1, m->h2));
+	return t->scratch != NULL ? 0 : -1;
+}
+
+void
+tl_mlp_unshare(struct tl_mlp *t)
+{
+	free(t->scratch);
+	memset(t, 0, sizeof(*t));
 }
 
 /* ------------------------------------------------------------------ */

@@ -132,4 +132,10 @@ int	tl_mlp_load(struct tl_model *mod, struct tl_mlp *m, struct tl_err *e);
 /* Release what M owns and zero it.  An empty M is a no-op. */
 void	tl_mlp_free(struct tl_mlp *m);
 
+/* An applier of M's model for another thread: T uses M's parameters (M
+ * must outlive it) with scratch buffers of its own.  0, or -1 when out of
+ * memory.  Release T with tl_mlp_unshare, not tl_mlp_free. */
+int	tl_mlp_share(const struct tl_mlp *m, struct tl_mlp *t);
+void	tl_mlp_unshare(struct tl_mlp *t);
+
 #endif

@@ -520,6 +520,8 @@ out:
 
 struct pnode {
 	struct tl_head	*head;		/* NULL for stage 0 */
+	struct tl_head	*share[TL_PAR_MAX_THREADS];	/* the head for the
+					   textpool's share k > 0 */
 	int		 sparse;	/* takes the texts' lexical part */
 	struct wire	 wire;
 	size_t		 in;		/* input dimension */
@@ -545,6 +547,8 @@ struct tl_pipeline {
 	float		*pooled;	/* cap x in_dim: texts' vectors */
 	struct tl_lexical lex;		/* the settings of the sparse heads'
 					   part; buckets 0: no sparse head */
+	int		 by_share;	/* the heads run in the textpool's
+					   shares (share_heads) */
 };
 
 /* Stage I of M as a model of its own: the tensors "stageI.*" without the
@@ -736,6 +740,28 @@ load_head(struct tl_pipeline *p, struct tl_model *m, size_t i, json_t *js,
 	return check_wiring(&nd->wire, i, nd->in, p->dim, name, e);
 }
 
+/* When every head computes a record's outputs from it alone, a head per
+ * stage for each of the textpool's shares but the first, which uses the
+ * stages' own: the shares then apply them in parallel, giving what the
+ * block would.  (A matrix product's rounding may change with the rows it
+ * is given, so such heads take the whole block, as over pipes.) */
+static int
+share_heads(struct tl_pipeline *p, struct tl_err *e)
+{
+	size_t shares = tl_textpool_shares(p->tp);
+
+	for (size_t i = 1; i < p->n; i++)
+		if (!tl_head_by_record(p->node[i].head))
+			return 0;
+	p->by_share = shares > 1;
+	for (size_t i = 1; i < p->n; i++)
+		for (size_t k = 1; k < shares; k++)
+			if ((p->node[i].share[k] = tl_head_share(p->node[i].head,
+			    e)) == NULL)
+				return -1;
+	return 0;
+}
+
 struct tl_pipeline *
 tl_pipeline_load(struct tl_model *m, struct tl_err *e)
 {
@@ -770,6 +796,8 @@ tl_pipeline_load(struct tl_model *m, struct tl_err *e)
 		in_stage(e, 0);
 		goto fail;
 	}
+	if (share_heads(p, e) == -1)
+		goto fail;
 	p->model = m;
 	return p;
 fail:
@@ -828,10 +856,10 @@ grow(struct tl_pipeline *p, size_t n, struct tl_err *e)
 
 /* The input of head ND for N rows whose stage outputs are VAL: the base's
  * outputs as they are when nothing is stacked, else the rows put together
- * in scratch. */
+ * in SCRATCH. */
 static const float *
-gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
-    size_t n)
+gather(const struct tl_pipeline *p, const struct pnode *nd,
+    const float **val, size_t n, float *scratch)
 {
 	const struct wire *w = &nd->wire;
 	float *row;
@@ -840,7 +868,7 @@ gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
 	if (w->nstacked == 0)
 		return val[w->base];
 	for (size_t r = 0; r < n; r++) {
-		row = p->scratch + r * nd->in;
+		row = scratch + r * nd->in;
 		at = 0;
 		if (w->base >= 0) {
 			d = p->dim[w->base];
@@ -854,58 +882,93 @@ gather(struct tl_pipeline *p, const struct pnode *nd, const float **val,
 			at += d;
 		}
 	}
-	return p->scratch;
+	return scratch;
 }
 
-/* The heads on N pooled vectors X, the sparse heads also on the texts'
- * lexical parts of the last texts pooled when SPARSE (else none). */
-static int
-apply_heads(struct tl_pipeline *p, const float *x, size_t n, int sparse,
-    float *out, struct tl_err *e)
+/* The heads on the rows of PART (rows part->first .. of the buffers,
+ * which grow() has made room for), the sparse heads also on its lexical
+ * parts, with the heads of its share; the last head's outputs into OUT
+ * (the part's rows). */
+static void
+apply_heads(const struct tl_pipeline *p, const struct tl_textpool_part *part,
+    float *out)
 {
 	const float *val[MAXS];
+	float *scratch = p->scratch + part->first * p->max_in;
 
-	if (grow(p, n, e) == -1)
-		return -1;
-	val[0] = x;
+	val[0] = part->x;
 	for (size_t i = 1; i < p->n; i++) {
-		struct pnode *nd = &p->node[i];
-		float *o = i + 1 < p->n ? nd->out : out;
+		const struct pnode *nd = &p->node[i];
+		float *o = i + 1 < p->n ? nd->out + part->first * p->dim[i] :
+		    out;
 		struct tl_vecblock b = { 0 };
 
-		b.n = n;
+		b.n = part->n;
 		b.dim = nd->in;
-		b.x = (float *)gather(p, nd, val, n);
-		if (nd->sparse && sparse) {
+		b.x = (float *)gather(p, nd, val, part->n, scratch);
+		if (nd->sparse && part->off != NULL) {
 			b.sparse = p->lex.buckets;
-			b.sp_off = tl_textpool_sparse(p->tp, &b.sp_idx,
-			    &b.sp_val);
+			b.sp_off = (size_t *)part->off;
+			b.sp_idx = (uint32_t *)part->idx;
+			b.sp_val = (float *)part->val;
 		}
-		tl_head_apply_block(nd->head, &b, o);
+		tl_head_apply_block(part->share == 0 ? nd->head :
+		    nd->share[part->share], &b, o);
 		val[i] = o;
 	}
-	return 0;
 }
 
 int
 tl_pipeline_apply(struct tl_pipeline *p, const float *x, size_t n,
     float *out, struct tl_err *e)
 {
+	struct tl_textpool_part all = { 0, 0, n, x, NULL, NULL, NULL };
+
 	if (p->lex.buckets != 0)
 		return tl_errf(e, "the pipeline has a model of dense and "
 		    "sparse parts (tl-embed --lexical): it takes raw text, "
 		    "not vectors");
-	return apply_heads(p, x, n, 0, out, e);
+	if (grow(p, n, e) == -1)
+		return -1;
+	apply_heads(p, &all, out);
+	return 0;
+}
+
+/* Where a run over texts puts the last head's outputs. */
+struct texts_run {
+	const struct tl_pipeline *p;
+	float			 *out;
+};
+
+static void
+apply_part(void *ctx, const struct tl_textpool_part *part)
+{
+	const struct texts_run *r = ctx;
+
+	apply_heads(r->p, part, r->out + part->first * r->p->dim[r->p->n -
+	    1]);
 }
 
 int
 tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
     const size_t *len, size_t n, float *out, struct tl_err *e)
 {
-	if (grow(p, n, e) == -1 ||
-	    tl_textpool_run(p->tp, text, len, n, p->pooled, e) == -1)
+	struct texts_run r = { p, out };
+	struct tl_textpool_part all = { 0, 0, n, NULL, NULL, NULL, NULL };
+
+	if (grow(p, n, e) == -1)
 		return -1;
-	return apply_heads(p, p->pooled, n, 1, out, e);
+	all.x = p->pooled;	/* grow() may have moved it */
+	if (p->by_share)
+		return tl_textpool_run_each(p->tp, text, len, n, p->pooled,
+		    apply_part, &r, e);
+	if (tl_textpool_run(p->tp, text, len, n, p->pooled, e) == -1)
+		return -1;
+	if (p->lex.buckets != 0)
+		all.off = tl_textpool_sparse(p->tp, (uint32_t **)&all.idx,
+		    (float **)&all.val);
+	apply_heads(p, &all, out);
+	return 0;
 }
 
 void
@@ -914,6 +977,8 @@ tl_pipeline_free(struct tl_pipeline *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
+		for (size_t k = 1; k < TL_PAR_MAX_THREADS; k++)
+			tl_head_free(p->node[i].share[k]);
 		tl_head_free(p->node[i].head);
 		free(p->node[i].out);
 	}

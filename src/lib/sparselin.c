@@ -412,6 +412,15 @@ lbfgs_fn(void *ctx, const double *x, double *grad, size_t n)
 	return objective(ctx, x, grad);
 }
 
+/* S's scoring buffers (NULL when out of memory), for its K, D and M. */
+static void
+alloc_scoring(struct tl_sparselin *s)
+{
+	s->su = calloc(ROWS * s->d + (s->m > s->k ? s->m : s->k),
+	    sizeof(double));
+	s->scol = malloc((s->m ? s->m : 1) * sizeof(uint32_t));
+}
+
 /* Allocate S's arrays for K classes, D dense and S->M sparse columns. */
 static int
 alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
@@ -422,8 +431,7 @@ alloc_model(struct tl_sparselin *s, size_t k, size_t d, struct tl_err *e)
 	s->b = calloc(k, sizeof(float));
 	s->ws = calloc(KPAD(s) * (s->m ? s->m : 1), sizeof(float));
 	s->wt = calloc(KPAD(s) * (d ? d : 1), sizeof(double));
-	s->su = calloc(ROWS * d + (s->m > k ? s->m : k), sizeof(double));
-	s->scol = malloc((s->m ? s->m : 1) * sizeof(uint32_t));
+	alloc_scoring(s);
 	s->mean = calloc(d ? d : 1, sizeof(float));
 	s->scale = calloc(d ? d : 1, sizeof(float));
 	s->classes = calloc(k, sizeof(char *));
@@ -999,4 +1007,24 @@ tl_sparselin_free(struct tl_sparselin *s)
 	free(s->su);
 	free(s->scol);
 	memset(s, 0, sizeof(*s));
+}
+
+int
+tl_sparselin_share(const struct tl_sparselin *s, struct tl_sparselin *t)
+{
+	*t = *s;
+	alloc_scoring(t);
+	if (t->su == NULL || t->scol == NULL) {
+		tl_sparselin_unshare(t);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tl_sparselin_unshare(struct tl_sparselin *t)
+{
+	free(t->su);
+	free(t->scol);
+	memset(t, 0, sizeof(*t));
 }

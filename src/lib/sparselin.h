@@ -84,7 +84,7 @@ struct tl_sparselin {
 				   (the file has them k x m) */
 	double	 *wt;		/* w by column likewise, d rows */
 	/* scoring's buffers (so a model is scored by one thread at a
-	 * time): s(x) of 4 records (4 d), then the TF-IDF values of a
+	 * time; tl_sparselin_share gives another thread its own): s(x) of 4 records (4 d), then the TF-IDF values of a
 	 * record's pairs (at most m: its buckets are distinct) or its
 	 * classes' exponentials (k); and the pairs' columns */
 	double	 *su;
@@ -151,5 +151,12 @@ int	tl_sparselin_load(struct tl_model *m, struct tl_sparselin *s,
 
 /* Release what S owns and zero it. */
 void	tl_sparselin_free(struct tl_sparselin *s);
+
+/* A scorer of S's model for another thread: T uses S's parameters (S
+ * must outlive it) with scoring buffers of its own.  0, or -1 when out of
+ * memory.  Release T with tl_sparselin_unshare, not tl_sparselin_free. */
+int	tl_sparselin_share(const struct tl_sparselin *s,
+	    struct tl_sparselin *t);
+void	tl_sparselin_unshare(struct tl_sparselin *t);
 
 #endif

@@ -13,6 +13,7 @@
 
 /* One thread's share of a run, and what it keeps from run to run. */
 struct share {
+	size_t			 index;		/* in the pool's */
 	struct tl_tokens	 tok;
 	struct tl_pool		*pool;
 	struct tl_lexical	 lex;		/* buckets 0: none */
@@ -24,7 +25,10 @@ struct share {
 	char *const		*text;
 	const size_t		*len;
 	float			*x;		/* the share's first row */
-	size_t			 n, dim;
+	size_t			 first, n, dim;
+	void			(*each)(void *,
+				    const struct tl_textpool_part *);
+	void			*ctx;
 	int			 rc;
 	struct tl_err		 e;
 };
@@ -69,12 +73,14 @@ tl_textpool_new(const struct tl_embed *emb, const struct tl_pool_opts *o,
 	}
 	tp->nshares = nthreads < 1 ? 1 : nthreads > MAX_SHARES ? MAX_SHARES :
 	    nthreads;
-	for (size_t i = 0; i < tp->nshares; i++)
+	for (size_t i = 0; i < tp->nshares; i++) {
+		tp->share[i].index = i;
 		if (init_share(&tp->share[i], emb, o, tokenizer, lex, e) ==
 		    -1) {
 			tl_textpool_free(tp);
 			return NULL;
 		}
+	}
 	return tp;
 }
 
@@ -133,6 +139,18 @@ add_lexical(struct share *s, size_t i)
 	return 0;
 }
 
+/* S's texts, pooled, to its run's EACH. */
+static void
+hand_over(const struct share *s)
+{
+	struct tl_textpool_part part = { s->index, s->first,
+	    s->n, s->x, NULL, s->idx, s->val };
+
+	if (s->lex.buckets != 0)
+		part.off = s->off;
+	s->each(s->ctx, &part);
+}
+
 static void *
 pool_share(void *arg)
 {
@@ -155,6 +173,8 @@ pool_share(void *arg)
 		if (s->lex.buckets != 0)
 			s->rc = add_lexical(s, i);
 	}
+	if (s->rc == 0 && s->each != NULL)
+		hand_over(s);
 	return NULL;
 }
 
@@ -189,6 +209,15 @@ int
 tl_textpool_run(struct tl_textpool *tp, char *const *text,
     const size_t *len, size_t n, float *x, struct tl_err *e)
 {
+	return tl_textpool_run_each(tp, text, len, n, x, NULL, NULL, e);
+}
+
+int
+tl_textpool_run_each(struct tl_textpool *tp, char *const *text,
+    const size_t *len, size_t n, float *x,
+    void (*each)(void *ctx, const struct tl_textpool_part *), void *ctx,
+    struct tl_err *e)
+{
 	size_t used = n / MIN_SHARE, at = 0;
 	pthread_t tid[MAX_SHARES];
 	int started[MAX_SHARES] = { 0 };
@@ -202,8 +231,11 @@ tl_textpool_run(struct tl_textpool *tp, char *const *text,
 
 		s->text = text + at;
 		s->len = len + at;
+		s->first = at;
 		s->n = n * (k + 1) / used - at;
 		s->x = x + at * s->dim;
+		s->each = each;
+		s->ctx = ctx;
 		at += s->n;
 	}
 	/* a share whose thread cannot start is pooled here */
@@ -222,7 +254,14 @@ tl_textpool_run(struct tl_textpool *tp, char *const *text,
 			*e = tp->share[k].e;
 			return -1;
 		}
-	return tp->share[0].lex.buckets != 0 ? join_sparse(tp, used, n, e) : 0;
+	return tp->share[0].lex.buckets != 0 && each == NULL ?
+	    join_sparse(tp, used, n, e) : 0;
+}
+
+size_t
+tl_textpool_shares(const struct tl_textpool *tp)
+{
+	return tp->nshares;
 }
 
 size_t *

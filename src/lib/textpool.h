@@ -37,6 +37,31 @@ struct tl_textpool *tl_textpool_new(const struct tl_embed *emb,
 int		 tl_textpool_run(struct tl_textpool *tp, char *const *text,
 		    const size_t *len, size_t n, float *x, struct tl_err *e);
 
+/* One thread's share of a run: texts FIRST .. FIRST + N - 1, pooled into
+ * X (their rows), and their lexical parts (text FIRST + i's are
+ * idx[off[i] .. off[i+1]) and likewise VAL; OFF NULL: no lexical part). */
+struct tl_textpool_part {
+	size_t		 share;		/* < tl_textpool_shares() */
+	size_t		 first, n;
+	const float	*x;
+	const size_t	*off;
+	const uint32_t	*idx;
+	const float	*val;
+};
+
+/* As tl_textpool_run, then EACH(CTX, part) on every share of the texts
+ * in the thread that pooled it, as soon as it is pooled, so that what is
+ * done with the vectors runs in parallel too; EACH must touch only what
+ * belongs to its part and share.  tl_textpool_sparse is then not valid:
+ * the lexical parts are only the parts'. */
+int		 tl_textpool_run_each(struct tl_textpool *tp,
+		    char *const *text, const size_t *len, size_t n, float *x,
+		    void (*each)(void *ctx, const struct tl_textpool_part *),
+		    void *ctx, struct tl_err *e);
+
+/* The most shares a run has (threads of tl_textpool_new). */
+size_t		 tl_textpool_shares(const struct tl_textpool *tp);
+
 /* The lexical parts of the last run, valid until the next: text i's are
  * (*IDX)[off[i] .. off[i+1]) and likewise *VAL.  Returns OFF. */
 size_t		*tl_textpool_sparse(const struct tl_textpool *tp,

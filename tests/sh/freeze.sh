@@ -213,6 +213,25 @@ tl-embed -m small.tlm "$ex/new-tweets.txt" | tl-predict -m s1.tlm >s1n.vec
 tl-predict -m lex-on-s1-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "a sparse head on a dense head's outputs" a b
 
+# Blocks of thousands of texts: every CPU pools a share and applies the
+# heads to it, each with heads of its own (tl_head_share), into its rows
+# of the outputs: still what the pipes give, byte for byte, for the DAG,
+# a sparse head on stacked sparse outputs, and a network on stacked ones.
+tl-stack -m s1.tlm c.vec | tl-train -q -t mlp --hidden 8 --epochs 5 -o net.tlm
+tl-stack --freeze -o net-pipe.tlm small.tlm s1.tlm net.tlm
+tl-embed -m "$M" --tsv many.tsv | tl-stack -m sentiment.tlm |
+    tl-predict -m dag.tlm >a
+tl-predict -m dag-pipe.tlm --tsv many.tsv >b && body b
+same "the DAG on $(wc -l <many.tsv) texts" a b
+tl-embed -m small.tlm --lexical --tsv many.tsv | tl-stack -m lex.tlm |
+    tl-predict -m lex2.tlm >a
+tl-predict -m lex2-pipe.tlm --tsv many.tsv >b && body b
+same "sparse heads on many texts" a b
+tl-embed -m small.tlm --tsv many.tsv | tl-stack -m s1.tlm |
+    tl-predict -m net.tlm >a
+tl-predict -m net-pipe.tlm --tsv many.tsv >b && body b
+same "a network on many texts" a b
+
 # A head that does not record its embedding (trained on a stream without
 # a header) takes the stage before it.
 tl-embed -m small.tlm --no-header --tsv sent.tsv | tl-train -q -o nh.tlm

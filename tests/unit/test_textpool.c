@@ -75,24 +75,36 @@ pool_alone(const struct tl_embed *v, const struct tl_pool_opts *o,
 	tl_pool_free(p);
 }
 
-static void
-test_any_threads(void)
+/* What pooling the texts one at a time gives, and room for a run's. */
+static float want[N * 6], got[N * 6], want_val[N * 100];
+static size_t want_off[N + 1];
+static uint32_t want_idx[N * 100];
+static const struct tl_pool_opts o = { .kind = TL_POOL_MEANMAX };
+
+/* The texts, their embedding and lexical settings, and WANT for them. */
+static struct tl_embed *
+set_up(struct tl_lexical *lx)
 {
-	static float want[N * 6], got[N * 6], want_val[N * 100];
-	static size_t want_off[N + 1];
-	static uint32_t want_idx[N * 100];
-	struct tl_pool_opts o = { .kind = TL_POOL_MEANMAX };
 	struct tl_embed *v;
-	struct tl_lexical lx;
 	struct tl_err e;
 
 	make_texts();
 	v = tl_embed_new(5, 3, offs, (const uint8_t *)words,
 	    sizeof(words) - 1, vecs, &e);
 	T_CHECK(v != NULL);
-	T_CHECK(tl_lexical_init(&lx, 1u << 20, 2, &e) == 0 &&
-	    tl_lexical_chars(&lx, 2, 4, &e) == 0);
-	pool_alone(v, &o, &lx, want, want_off, want_idx, want_val);
+	T_CHECK(tl_lexical_init(lx, 1u << 20, 2, &e) == 0 &&
+	    tl_lexical_chars(lx, 2, 4, &e) == 0);
+	pool_alone(v, &o, lx, want, want_off, want_idx, want_val);
+	return v;
+}
+
+static void
+test_any_threads(void)
+{
+	struct tl_lexical lx;
+	struct tl_embed *v = set_up(&lx);
+	struct tl_err e;
+
 	T_CHECK(want_off[N] > 0 && want_off[N] < N * 100);
 	for (size_t threads = 1; threads <= 17; threads += 2) {
 		struct tl_textpool *tp;
@@ -133,9 +145,74 @@ test_any_threads(void)
 	tl_embed_free(v);
 }
 
+/* What test_parts' callback saw. */
+struct seen {
+	float		*x;		/* the run's rows */
+	const size_t	*want_off;
+	const uint32_t	*want_idx;
+	size_t		 shares;
+	/* by share: calls (100 for a wrong part), first text, texts */
+	int		 calls[16];
+	size_t		 first[16], n[16];
+};
+
+static void
+see_part(void *ctx, const struct tl_textpool_part *pt)
+{
+	struct seen *s = ctx;
+	const size_t *wo = s->want_off + pt->first;
+	int ok = pt->share < s->shares && pt->x == s->x + pt->first * 6 &&
+	    pt->off != NULL && pt->off[0] == 0;
+
+	for (size_t i = 0; ok && i < pt->n; i++)
+		ok = pt->off[i + 1] - pt->off[i] == wo[i + 1] - wo[i] &&
+		    memcmp(pt->idx + pt->off[i], s->want_idx + wo[i],
+		    (wo[i + 1] - wo[i]) * sizeof(uint32_t)) == 0;
+	/* shares run at once: each writes only its own fields */
+	s->calls[pt->share] += ok ? 1 : 100;
+	s->first[pt->share] = pt->first;
+	s->n[pt->share] = pt->n;
+}
+
+/* tl_textpool_run_each hands every text to one share's callback, with
+ * its rows and its lexical part as pooling it alone gives. */
+static void
+test_parts(void)
+{
+	struct tl_lexical lx;
+	struct tl_embed *v = set_up(&lx);
+	struct tl_err e;
+
+	for (size_t threads = 1; threads <= 16; threads *= 2) {
+		struct tl_textpool *tp = tl_textpool_new(v, &o, NULL, &lx,
+		    threads, &e);
+		struct seen s = { got, want_off, want_idx, threads, { 0 },
+		    { 0 }, { 0 } };
+		size_t parts = 0, at = 0;
+
+		T_CHECK(tp != NULL && tl_textpool_shares(tp) == threads);
+		T_CHECK(tl_textpool_run_each(tp, text, len, N, got, see_part,
+		    &s, &e) == 0);
+		T_CHECK(memcmp(got, want, sizeof(want)) == 0);
+		/* N / 64 shares at most, each called once, on the texts
+		 * after the last share's */
+		for (size_t k = 0; k < 16 && s.calls[k] > 0; k++) {
+			T_CHECK(s.calls[k] == 1 && s.first[k] == at);
+			at += s.n[k];
+			parts++;
+		}
+		T_CHECK(at == N && parts == (threads < N / 64 ? threads :
+		    N / 64));
+		tl_textpool_free(tp);
+	}
+	tl_lexical_free(&lx);
+	tl_embed_free(v);
+}
+
 int
 main(void)
 {
 	T_RUN(test_any_threads);
+	T_RUN(test_parts);
 	return t_done();
 }
