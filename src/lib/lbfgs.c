@@ -93,6 +93,16 @@ tl_lbfgs_status_name(enum tl_lbfgs_status status)
  * the machine. */
 #define DOT_LANES 8
 
+/* The partial sums S, pairwise, then the tail's T. */
+static double
+lanes_sum(double *s, double t)
+{
+	for (size_t w = DOT_LANES / 2; w > 0; w /= 2)
+		for (size_t k = 0; k < w; k++)
+			s[k] += s[k + w];
+	return s[0] + t;
+}
+
 static double
 dot(const double *a, const double *b, size_t n)
 {
@@ -105,10 +115,35 @@ dot(const double *a, const double *b, size_t n)
 			s[k] += a[i + k] * b[i + k];
 	for (; i < n; i++)
 		t += a[i] * b[i];
-	for (size_t w = DOT_LANES / 2; w > 0; w /= 2)	/* pairwise */
-		for (size_t k = 0; k < w; k++)
-			s[k] += s[k + w];
-	return s[0] + t;
+	return lanes_sum(s, t);
+}
+
+/* D += A X, then dot(B, D) as dot() sums it; B NULL: no dot (0).  One
+ * pass over D for the two-loop recursion's update and the next pair's
+ * product, which on its own reads D again: the recursion is bound by
+ * memory. */
+static double
+axpy_dot(double *d, double a, const double *x, const double *b, size_t n)
+{
+	double s[DOT_LANES] = { 0 }, t = 0;
+	size_t i = 0;
+
+	if (b == NULL) {
+		for (; i < n; i++)
+			d[i] += a * x[i];
+		return 0;
+	}
+	for (; i + DOT_LANES <= n; i += DOT_LANES)
+#pragma GCC unroll 8
+		for (size_t k = 0; k < DOT_LANES; k++) {
+			d[i + k] += a * x[i + k];
+			s[k] += b[i + k] * d[i + k];
+		}
+	for (; i < n; i++) {
+		d[i] += a * x[i];
+		t += b[i] * d[i];
+	}
+	return lanes_sum(s, t);
 }
 
 static double
@@ -259,23 +294,33 @@ ydy(const struct lbfgs *L, const double *y)
 	return s;
 }
 
-/* d = -H g by the two-loop recursion over the stored pairs. */
+/* The index of the K-th newest stored pair. */
+static size_t
+newest(const struct lbfgs *L, size_t k)
+{
+	return (L->head + L->p->m - 1 - k) % L->p->m;
+}
+
+/* d = -H g by the two-loop recursion over the stored pairs, each pair's
+ * update fused with the next pair's dot product. */
 static void
 direction(struct lbfgs *L)
 {
-	size_t n = L->n, m = L->p->m, k, i, j;
-	double gamma, beta;
+	size_t n = L->n, np = L->npairs, k, i, j;
+	double gamma, beta, next = 0;
 
 	for (i = 0; i < n; i++)
 		L->d[i] = -L->g[i];
-	for (k = 0; k < L->npairs; k++) {
-		j = (L->head + m - 1 - k) % m;		/* newest first */
-		L->alpha[j] = L->rho[j] * dot(L->s + j * n, L->d, n);
-		for (i = 0; i < n; i++)
-			L->d[i] -= L->alpha[j] * L->y[j * n + i];
+	if (np > 0)
+		next = dot(L->s + newest(L, 0) * n, L->d, n);
+	for (k = 0; k < np; k++) {
+		j = newest(L, k);
+		L->alpha[j] = L->rho[j] * next;
+		next = axpy_dot(L->d, -L->alpha[j], L->y + j * n, k + 1 < np ?
+		    L->s + newest(L, k + 1) * n : NULL, n);
 	}
-	if (L->npairs > 0) {
-		j = (L->head + m - 1) % m;
+	if (np > 0) {
+		j = newest(L, 0);
 		gamma = dot(L->s + j * n, L->y + j * n, n) /
 		    ydy(L, L->y + j * n);
 		for (i = 0; i < n; i++)
@@ -284,11 +329,13 @@ direction(struct lbfgs *L)
 	if (L->p->h0 != NULL)
 		for (i = 0; i < n; i++)
 			L->d[i] *= L->p->h0[i];
-	for (k = L->npairs; k-- > 0;) {
-		j = (L->head + m - 1 - k) % m;		/* oldest first */
-		beta = L->rho[j] * dot(L->y + j * n, L->d, n);
-		for (i = 0; i < n; i++)
-			L->d[i] += (L->alpha[j] - beta) * L->s[j * n + i];
+	if (np > 0)
+		next = dot(L->y + newest(L, np - 1) * n, L->d, n);
+	for (k = np; k-- > 0;) {
+		j = newest(L, k);			/* oldest first */
+		beta = L->rho[j] * next;
+		next = axpy_dot(L->d, L->alpha[j] - beta, L->s + j * n, k > 0 ?
+		    L->y + newest(L, k - 1) * n : NULL, n);
 	}
 }
 
