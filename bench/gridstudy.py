@@ -5,7 +5,7 @@ train tl+lex on the first N rows with grid A or B, score the rest
 (debian-desc: the 10,000 rows after the first N).  Not part of make bench
 (about 25 minutes on 2 cores); run from the top of the tree after make:
 
-    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | T
+    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | C | T
 
 GRID T is the bench's TF-IDF peer (peers.py tfidf) on the same rows, for
 comparing the peer with tl+lex away from the test split.
@@ -24,7 +24,8 @@ SRC = {"spam": "../shared/data/spam/train.tsv.gz",
     "debian": "../shared/data/debian-desc/short.train.tsv"}
 EVAL_MAX = {"spam": None, "debian": 10000}
 GRID = {"A": "-C 0.1,1,10,100 --dense-weight 0.3,1",
-    "B": "-C 0.1,1,10,100,1000 --dense-weight 0.1,0.3,1"}
+    "B": "-C 0.1,1,10,100,1000 --dense-weight 0.1,0.3,1",
+    "C": "-C 0.1,1,10,100,1000,10000 --dense-weight 0.03,0.1,0.3,1"}
 
 
 def lines_of(data, seed):

@@ -106,7 +106,7 @@ def cmd_tfidf(train, test, pred, *ns):
 		t0 = time.perf_counter()
 		vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
 		xa = vec.fit_transform(xtr[:k])
-		grid = [1, 10, 100, 1000] if k <= 3000 or best_c is None else [best_c]
+		grid = [1, 10, 100, 1000, 10000] if k <= 3000 or best_c is None else [best_c]
 		with warnings.catch_warnings():
 			warnings.simplefilter("ignore")
 			if len(grid) > 1:
