@@ -751,7 +751,8 @@ share_heads(struct tl_pipeline *p, struct tl_err *e)
 	size_t shares = tl_textpool_shares(p->tp);
 
 	for (size_t i = 1; i < p->n; i++)
-		if (!tl_head_by_record(p->node[i].head))
+		if (!tl_head_by_record(p->node[i].head) ||
+		    shares > TL_PAR_MAX_THREADS)
 			return 0;
 	p->by_share = shares > 1;
 	for (size_t i = 1; i < p->n; i++)

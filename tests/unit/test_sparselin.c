@@ -291,6 +291,27 @@ test_layout_and_rows(void)
 	free(buf);
 }
 
+/* A share of S (tl_sparselin_share: another thread's scorer) gives S's
+ * probabilities, bit for bit, with buffers of its own, for the N records
+ * X, OFF, IDX, VAL; releasing it leaves S whole. */
+static void
+same_share(const struct tl_sparselin *s, const float *x, size_t n,
+    const size_t *off, const uint32_t *idx, const float *val)
+{
+	float *p = calloc(n * s->k, sizeof(float)), *q = calloc(n * s->k,
+	    sizeof(float));
+	struct tl_sparselin t;
+
+	T_CHECK(p != NULL && q != NULL && tl_sparselin_share(s, &t) == 0);
+	T_CHECK(t.su != s->su && t.scol != s->scol && t.ws == s->ws);
+	tl_sparselin_proba_rows(&t, x, n, off, idx, val, q);
+	tl_sparselin_unshare(&t);
+	tl_sparselin_proba_rows(s, x, n, off, idx, val, p);
+	T_CHECK(memcmp(p, q, n * s->k * sizeof(float)) == 0);
+	free(p);
+	free(q);
+}
+
 /* Hundreds of columns among 3000 buckets, most buckets of a record
  * without a column: each bucket finds its own column's weights. */
 static void
@@ -331,6 +352,7 @@ test_many_columns(void)
 	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL);
 	if (m != NULL && tl_model_tensor(m, "sparse.weight") != NULL)
 		long_record(&s, tl_model_tensor(m, "sparse.weight")->data, nb);
+	same_share(&s, x, n, off, idx, val);
 	tl_sparselin_free(&s);
 	tl_model_free(m);
 	free(buf);
