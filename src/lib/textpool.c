@@ -11,9 +11,15 @@
 #define MIN_SHARE	64
 #define MAX_SHARES	16
 
+struct tl_textpool;
+
 /* One thread's share of a run, and what it keeps from run to run. */
 struct share {
+	struct tl_textpool	*tp;
 	size_t			 index;		/* in the pool's */
+	pthread_t		 tid;		/* share 0: the caller's */
+	int			 started;	/* tid is running worker() */
+	int			 queued;	/* a run waits for it (mu) */
 	struct tl_tokens	 tok;
 	struct tl_pool		*pool;
 	struct tl_lexical	 lex;		/* buckets 0: none */
@@ -33,9 +39,19 @@ struct share {
 	struct tl_err		 e;
 };
 
+/* The shares but the first are pooled by threads that live as long as the
+ * pool and wait for runs: a thread started for each block of a few
+ * milliseconds was, in one run in three, put on the CPU of the thread
+ * that started it and ran after it, not beside it (tl-predict on 201,472
+ * lines: 0.62 s instead of 0.42). */
 struct tl_textpool {
 	size_t		 nshares;
 	struct share	*share;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 go;		/* a share was queued, or quit */
+	pthread_cond_t	 done;		/* a queued share was pooled */
+	size_t		 pending;	/* queued shares not pooled yet */
+	int		 quit;
 	size_t		*off;		/* off_cap: the run's CSR */
 	uint32_t	*idx;		/* cap pairs */
 	float		*val;
@@ -73,7 +89,11 @@ tl_textpool_new(const struct tl_embed *emb, const struct tl_pool_opts *o,
 	}
 	tp->nshares = nthreads < 1 ? 1 : nthreads > MAX_SHARES ? MAX_SHARES :
 	    nthreads;
+	pthread_mutex_init(&tp->mu, NULL);
+	pthread_cond_init(&tp->go, NULL);
+	pthread_cond_init(&tp->done, NULL);
 	for (size_t i = 0; i < tp->nshares; i++) {
+		tp->share[i].tp = tp;
 		tp->share[i].index = i;
 		if (init_share(&tp->share[i], emb, o, tokenizer, lex, e) ==
 		    -1) {
@@ -151,16 +171,15 @@ hand_over(const struct share *s)
 	s->each(s->ctx, &part);
 }
 
-static void *
-pool_share(void *arg)
+/* Tokenise and pool S's texts (and hand them to the run's EACH). */
+static void
+pool_share(struct share *s)
 {
-	struct share *s = arg;
-
 	s->rc = 0;
 	if (s->lex.buckets != 0) {
 		if (reserve(&s->off, &s->off_cap, s->n + 1) == -1) {
 			s->rc = tl_errf(&s->e, "out of memory");
-			return NULL;
+			return;
 		}
 		s->off[0] = 0;
 	}
@@ -175,7 +194,6 @@ pool_share(void *arg)
 	}
 	if (s->rc == 0 && s->each != NULL)
 		hand_over(s);
-	return NULL;
 }
 
 /* The shares' lexical parts, in order, as the run's. */
@@ -205,6 +223,60 @@ join_sparse(struct tl_textpool *tp, size_t used, size_t n, struct tl_err *e)
 	return 0;
 }
 
+/* A share's thread: pool its share of each run, until the pool quits. */
+static void *
+worker(void *arg)
+{
+	struct share *s = arg;
+	struct tl_textpool *tp = s->tp;
+
+	pthread_mutex_lock(&tp->mu);
+	for (;;) {
+		while (!s->queued && !tp->quit)
+			pthread_cond_wait(&tp->go, &tp->mu);
+		if (!s->queued)
+			break;
+		pthread_mutex_unlock(&tp->mu);
+		pool_share(s);
+		pthread_mutex_lock(&tp->mu);
+		s->queued = 0;
+		if (--tp->pending == 0)
+			pthread_cond_signal(&tp->done);
+	}
+	pthread_mutex_unlock(&tp->mu);
+	return NULL;
+}
+
+/* Pool shares 1 .. USED - 1 on their threads (started at their first
+ * run) and share 0 here; a share whose thread cannot start is pooled here
+ * too. */
+static void
+pool_shares(struct tl_textpool *tp, size_t used)
+{
+	pthread_mutex_lock(&tp->mu);
+	for (size_t k = 1; k < used; k++) {
+		struct share *s = &tp->share[k];
+
+		if (!s->started)
+			s->started = pthread_create(&s->tid, NULL, worker, s) ==
+			    0;
+		if (s->started) {
+			s->queued = 1;
+			tp->pending++;
+		}
+	}
+	pthread_cond_broadcast(&tp->go);
+	pthread_mutex_unlock(&tp->mu);
+	pool_share(&tp->share[0]);
+	for (size_t k = 1; k < used; k++)
+		if (!tp->share[k].started)
+			pool_share(&tp->share[k]);
+	pthread_mutex_lock(&tp->mu);
+	while (tp->pending > 0)
+		pthread_cond_wait(&tp->done, &tp->mu);
+	pthread_mutex_unlock(&tp->mu);
+}
+
 int
 tl_textpool_run(struct tl_textpool *tp, char *const *text,
     const size_t *len, size_t n, float *x, struct tl_err *e)
@@ -219,8 +291,6 @@ tl_textpool_run_each(struct tl_textpool *tp, char *const *text,
     struct tl_err *e)
 {
 	size_t used = n / MIN_SHARE, at = 0;
-	pthread_t tid[MAX_SHARES];
-	int started[MAX_SHARES] = { 0 };
 
 	if (used > tp->nshares)
 		used = tp->nshares;
@@ -238,17 +308,7 @@ tl_textpool_run_each(struct tl_textpool *tp, char *const *text,
 		s->ctx = ctx;
 		at += s->n;
 	}
-	/* a share whose thread cannot start is pooled here */
-	for (size_t k = 1; k < used; k++)
-		started[k] = pthread_create(&tid[k], NULL, pool_share,
-		    &tp->share[k]) == 0;
-	pool_share(&tp->share[0]);
-	for (size_t k = 1; k < used; k++) {
-		if (started[k])
-			pthread_join(tid[k], NULL);
-		else
-			pool_share(&tp->share[k]);
-	}
+	pool_shares(tp, used);
 	for (size_t k = 0; k < used; k++)
 		if (tp->share[k].rc == -1) {
 			*e = tp->share[k].e;
@@ -278,6 +338,16 @@ tl_textpool_free(struct tl_textpool *tp)
 {
 	if (tp == NULL)
 		return;
+	pthread_mutex_lock(&tp->mu);
+	tp->quit = 1;
+	pthread_cond_broadcast(&tp->go);
+	pthread_mutex_unlock(&tp->mu);
+	for (size_t i = 0; i < tp->nshares; i++)
+		if (tp->share[i].started)
+			pthread_join(tp->share[i].tid, NULL);
+	pthread_mutex_destroy(&tp->mu);
+	pthread_cond_destroy(&tp->go);
+	pthread_cond_destroy(&tp->done);
 	for (size_t i = 0; i < tp->nshares; i++) {
 		struct share *s = &tp->share[i];
 
