@@ -357,6 +357,16 @@ test_roundtrip(void)
 	for (size_t i = 0; i < 300; i++)
 		T_NEAR(p1[i * 3] + p1[i * 3 + 1] + p1[i * 3 + 2], 1, 1e-5);
 	tl_mlp_free(&m2);
+	/* a share (another thread's applier) gives the same outputs from
+	 * scratch of its own; releasing it leaves the model whole */
+	T_CHECK(tl_mlp_share(&m, &m2) == 0 && m2.scratch != m.scratch &&
+	    m2.p == m.p);
+	memset(p2, 0, sizeof(p2));
+	tl_mlp_apply(&m2, x, 300, p2);
+	tl_mlp_unshare(&m2);
+	T_CHECK(memcmp(p1, p2, sizeof(p1)) == 0);
+	tl_mlp_apply(&m, x, 300, p2);
+	T_CHECK(memcmp(p1, p2, sizeof(p1)) == 0);
 	tl_model_free(mod);
 	free(buf);
 	/* descriptions that do not match the tensors are refused */
