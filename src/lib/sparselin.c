@@ -28,6 +28,7 @@
 /* Four doubles, for the compiler's vector extension (two SSE2 registers,
  * one AVX2). */
 typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
 
 /* Z[c] += T[c] * V for c < K, four at a time (compilers vectorise the
  * plain loop only with its length known or alias checks). */
@@ -655,17 +656,28 @@ add_pairs(const struct tl_sparselin *s, const uint32_t *col, const double *v,
 	}
 }
 
-/* The K scores P made probabilities, through room for K doubles EX. */
-static void
+/* The K scores P made probabilities, through room for K doubles EX.
+ * The divisions four at a time: each is still exactly rounded, so the
+ * bits are those of one at a time, at a quarter of the latency. */
+TL_VECTOR_CLONES static void
 softmax(float *p, size_t k, double *ex)
 {
 	double mx = -INFINITY, se = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < k; i++)
+	for (i = 0; i < k; i++)
 		mx = p[i] > mx ? p[i] : mx;
-	for (size_t i = 0; i < k; i++)
+	for (i = 0; i < k; i++)
 		se += ex[i] = exp(p[i] - mx);
-	for (size_t i = 0; i < k; i++)
+	for (i = 0; i + 4 <= k; i += 4) {
+		v4d e;
+		v4f q;
+
+		memcpy(&e, ex + i, sizeof(e));
+		q = __builtin_convertvector(e / se, v4f);
+		memcpy(p + i, &q, sizeof(q));
+	}
+	for (; i < k; i++)
 		p[i] = (float)(ex[i] / se);
 }
 
@@ -745,15 +757,31 @@ sparse_scores(const struct tl_sparselin *s, const size_t *off,
 		    off[i], val + off[i], s->scol, v), p);
 }
 
-/* S(x) of the R records X into U (rows of S->d). */
-static void
+/* S(x) of the R records X into U (rows of S->d), four values at a time
+ * (a division per value was a fifth of scoring raw text; vector divisions
+ * round each value as a scalar one does). */
+TL_VECTOR_CLONES static void
 standardize(const struct tl_sparselin *s, const float *x, size_t r,
     double *u)
 {
-	for (size_t i = 0; i < r; i++)
-		for (size_t j = 0; j < s->d; j++)
-			u[i * s->d + j] = ((double)x[i * s->d + j] -
-			    s->mean[j]) / s->scale[j];
+	size_t d = s->d, j;
+
+	for (size_t i = 0; i < r; i++, x += d, u += d) {
+		for (j = 0; j + 4 <= d; j += 4) {
+			v4f xv, m, sc;
+			v4d q;
+
+			memcpy(&xv, x + j, sizeof(xv));
+			memcpy(&m, s->mean + j, sizeof(m));
+			memcpy(&sc, s->scale + j, sizeof(sc));
+			q = (__builtin_convertvector(xv, v4d) -
+			    __builtin_convertvector(m, v4d)) /
+			    __builtin_convertvector(sc, v4d);
+			memcpy(u + j, &q, sizeof(q));
+		}
+		for (; j < d; j++)
+			u[j] = ((double)x[j] - s->mean[j]) / s->scale[j];
+	}
 }
 
 void

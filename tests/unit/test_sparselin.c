@@ -192,20 +192,22 @@ test_no_idf(void)
 #define NB_MAX 4000
 
 /* The probabilities of a record of NB <= NB_MAX pairs (buckets 0 to
- * NB - 1) under S (three classes, two dense values), against the model's
- * formula in double with WS the sparse weights as the file has them
- * (k x m). */
+ * NB - 1) under S (at most 8 classes and dense values), against the
+ * model's formula in double with WS the sparse weights as the file has
+ * them (k x m). */
 static void
 long_record(const struct tl_sparselin *s, const float *ws, uint32_t nb)
 {
-	static const float x[2] = { 0.3f, 0.7f };
+	static const float x[8] = { 0.3f, 0.7f, -0.2f, 1.1f, 0.05f, -0.9f,
+	    0.4f, 2.0f };
 	static uint32_t idx[NB_MAX];
 	static float val[NB_MAX];
 	static double v[NB_MAX];
-	float p[3];
-	double z[3], ss = 0, mx = -INFINITY, se = 0;
+	float p[8];
+	double z[8], ss = 0, mx = -INFINITY, se = 0;
+	size_t K = s->k, d = s->d;
 
-	T_CHECK(s->k == 3 && s->d == 2 && nb <= NB_MAX && s->m <= NB_MAX);
+	T_CHECK(K <= 8 && d <= 8 && nb <= NB_MAX && s->m <= NB_MAX);
 	for (uint32_t j = 0; j < nb; j++) {
 		idx[j] = j;
 		val[j] = 1 + (float)(j % 7) / 4;
@@ -214,19 +216,19 @@ long_record(const struct tl_sparselin *s, const float *ws, uint32_t nb)
 		v[c] = s->col[c] < nb ? val[s->col[c]] * (double)s->idf[c] : 0;
 		ss += v[c] * v[c];
 	}
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < K; k++) {
 		z[k] = s->b[k];
-		for (size_t j = 0; j < 2; j++)
-			z[k] += s->w[k * 2 + j] * ((x[j] - (double)s->mean[j]) /
+		for (size_t j = 0; j < d; j++)
+			z[k] += s->w[k * d + j] * ((x[j] - (double)s->mean[j]) /
 			    s->scale[j]);
 		for (size_t c = 0; c < s->m; c++)
 			z[k] += ws[k * s->m + c] * v[c] / sqrt(ss);
 		mx = z[k] > mx ? z[k] : mx;
 	}
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < K; k++)
 		se += exp(z[k] - mx);
 	tl_sparselin_proba(s, x, nb, idx, val, p);
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < K; k++)
 		T_NEAR(p[k], exp(z[k] - mx) / se, 1e-6);
 }
 
@@ -315,15 +317,15 @@ same_share(const struct tl_sparselin *s, const float *x, size_t n,
 /* Hundreds of columns among 3000 buckets, most buckets of a record
  * without a column: each bucket finds its own column's weights. */
 static void
-test_many_columns(void)
+many_columns(size_t K, size_t d)
 {
 	enum { n = 400, per = 12, nb = 3000 };
-	static float x[n * 2];
+	static float x[n * 8];
 	static size_t off[n + 1], y[n];
 	static uint32_t idx[n * per];
 	static float val[n * per];
-	char *classes[3] = { "a", "b", "c" }, *buf;
-	struct tl_sparse_data Dm = { x, n, 2, off, idx, val, 5000, y, NULL,
+	char *classes[8] = { "a", "b", "c", "d", "e", "f", "g", "h" }, *buf;
+	struct tl_sparse_data Dm = { x, n, d, off, idx, val, 5000, y, NULL,
 	    0 };
 	struct tl_sparse_opts so = { 1, 2, 1 };
 	struct tl_linear_opts o;
@@ -336,9 +338,9 @@ test_many_columns(void)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t b = (uint32_t)((rnd(&seed) + 1) * 100);
 
-		x[2 * i] = (float)rnd(&seed);
-		x[2 * i + 1] = (float)rnd(&seed);
-		y[i] = i % 3;
+		for (size_t j = 0; j < d; j++)
+			x[d * i + j] = (float)rnd(&seed);
+		y[i] = i % K;
 		off[i + 1] = off[i] + per;
 		for (size_t j = 0; j < per; j++) {	/* increasing, < nb */
 			b += 1 + (uint32_t)((rnd(&seed) + 1) * 116);
@@ -347,7 +349,8 @@ test_many_columns(void)
 		}
 	}
 	tl_linear_opts_init(&o);
-	T_CHECK(tl_sparselin_fit(&s, &Dm, classes, 3, &so, &o, &r, &e) == 0);
+	T_CHECK(K <= 8 && d <= 8 &&
+	    tl_sparselin_fit(&s, &Dm, classes, K, &so, &o, &r, &e) == 0);
 	T_CHECK(s.m > 300 && s.m < nb);
 	T_CHECK((m = saved(&s, &o, &r, &buf)) != NULL);
 	if (m != NULL && tl_model_tensor(m, "sparse.weight") != NULL)
@@ -356,6 +359,15 @@ test_many_columns(void)
 	tl_sparselin_free(&s);
 	tl_model_free(m);
 	free(buf);
+}
+
+/* With 3 classes and 2 dense values, and with 6 and 7, which scoring
+ * takes partly four at a time. */
+static void
+test_many_columns(void)
+{
+	many_columns(3, 2);
+	many_columns(6, 7);
 }
 
 int
