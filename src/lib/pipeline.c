@@ -750,16 +750,17 @@ share_heads(struct tl_pipeline *p, struct tl_err *e)
 {
 	size_t shares = tl_textpool_shares(p->tp);
 
+	if (shares < 2 || shares > TL_PAR_MAX_THREADS)
+		return 0;
 	for (size_t i = 1; i < p->n; i++)
-		if (!tl_head_by_record(p->node[i].head) ||
-		    shares > TL_PAR_MAX_THREADS)
+		if (!tl_head_by_record(p->node[i].head))
 			return 0;
-	p->by_share = shares > 1;
 	for (size_t i = 1; i < p->n; i++)
 		for (size_t k = 1; k < shares; k++)
 			if ((p->node[i].share[k] = tl_head_share(p->node[i].head,
 			    e)) == NULL)
 				return -1;
+	p->by_share = 1;
 	return 0;
 }
 
@@ -956,6 +957,8 @@ tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
 {
 	struct texts_run r = { p, out };
 	struct tl_textpool_part all = { 0, 0, n, NULL, NULL, NULL, NULL };
+	uint32_t *idx;
+	float *val;
 
 	if (grow(p, n, e) == -1)
 		return -1;
@@ -965,9 +968,11 @@ tl_pipeline_apply_texts(struct tl_pipeline *p, char *const *text,
 		    apply_part, &r, e);
 	if (tl_textpool_run(p->tp, text, len, n, p->pooled, e) == -1)
 		return -1;
-	if (p->lex.buckets != 0)
-		all.off = tl_textpool_sparse(p->tp, (uint32_t **)&all.idx,
-		    (float **)&all.val);
+	if (p->lex.buckets != 0) {
+		all.off = tl_textpool_sparse(p->tp, &idx, &val);
+		all.idx = idx;
+		all.val = val;
+	}
 	apply_heads(p, &all, out);
 	return 0;
 }

@@ -25,8 +25,8 @@
  * standardised values of as many. */
 #define ROWS		4
 
-/* Four doubles, for the compiler's vector extension (two SSE2 registers,
- * one AVX2). */
+/* Four doubles (two SSE2 registers, one AVX2) and four floats, for the
+ * compiler's vector extension. */
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
@@ -663,7 +663,7 @@ TL_VECTOR_CLONES static void
 softmax(float *p, size_t k, double *ex)
 {
 	double mx = -INFINITY, se = 0;
-	size_t i = 0;
+	size_t i;
 
 	for (i = 0; i < k; i++)
 		mx = p[i] > mx ? p[i] : mx;

@@ -84,9 +84,10 @@ struct tl_sparselin {
 				   (the file has them k x m) */
 	double	 *wt;		/* w by column likewise, d rows */
 	/* scoring's buffers (so a model is scored by one thread at a
-	 * time; tl_sparselin_share gives another thread its own): s(x) of 4 records (4 d), then the TF-IDF values of a
-	 * record's pairs (at most m: its buckets are distinct) or its
-	 * classes' exponentials (k); and the pairs' columns */
+	 * time; tl_sparselin_share gives another thread its own): s(x)
+	 * of 4 records (4 d), then the TF-IDF values of a record's pairs
+	 * (at most m: its buckets are distinct) or its classes'
+	 * exponentials (k); and the pairs' columns */
 	double	 *su;
 	uint32_t *scol;
 };
