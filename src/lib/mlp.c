@@ -927,14 +927,38 @@ load_tensor(struct tl_model *mod, const char *name, size_t r, size_t c,
 	return 0;
 }
 
-/* The first dimension of the 2-d tensor NAME, or 0 when absent. */
+/* The rows of NAME when it is a 2-d tensor of COLS columns, or 0. */
 static size_t
-rows_of(struct tl_model *mod, const char *name)
+rows_of(struct tl_model *mod, const char *name, size_t cols)
 {
 	const struct tl_tensor *t = tl_model_tensor(mod, name);
 
-	return t != NULL && t->ndim == 2 && t->shape[0] <= 1 << 20 ?
-	    (size_t)t->shape[0] : 0;
+	return t != NULL && t->ndim == 2 && t->shape[1] == cols &&
+	    t->shape[0] <= 1 << 20 ? (size_t)t->shape[0] : 0;
+}
+
+/* The hidden widths *H1 and *H2 (0: one layer) of MOD's matrices, checked
+ * against D inputs and K outputs before anything is allocated: the
+ * matrices' bytes are in the file, so they bound the sizes, where the
+ * description alone could ask for any amount. */
+static int
+widths(struct tl_model *mod, size_t d, size_t k, size_t *h1, size_t *h2,
+    struct tl_err *e)
+{
+	*h2 = 0;
+	if ((*h1 = rows_of(mod, "mlp.w1", d)) == 0)
+		return tl_errf(e, "tensor mlp.w1: missing, or not a matrix "
+		    "of input_dim (%zu) columns", d);
+	*h2 = rows_of(mod, "mlp.w2", *h1);
+	if (*h2 == 0 && (tl_model_tensor(mod, "mlp.w2") != NULL ||
+	    tl_model_tensor(mod, "mlp.b2") != NULL))
+		return tl_errf(e, "tensor mlp.w2: not a matrix of %zu columns "
+		    "(mlp.w1's rows), or mlp.b2 without it", *h1);
+	if (rows_of(mod, "mlp.wo", *h2 ? *h2 : *h1) != k)
+		return tl_errf(e, "tensor mlp.wo: missing, or not a matrix "
+		    "of output_dim (%zu) rows and %zu columns", k,
+		    *h2 ? *h2 : *h1);
+	return 0;
 }
 
 /* The class (or target) names of META into M. */
@@ -1015,14 +1039,8 @@ tl_mlp_load(struct tl_model *mod, struct tl_mlp *m, struct tl_err *e)
 		return tl_errf(e, "model description: output_dim %zu: %s", k,
 		    reg ? "a linear output has 1 target" : "a softmax needs "
 		    "at least 2 classes");
-	h1 = rows_of(mod, "mlp.w1");
-	h2 = rows_of(mod, "mlp.w2");
-	if (h1 == 0)
-		return tl_errf(e, "tensor mlp.w1: missing or not a matrix");
-	if (h2 == 0 && (tl_model_tensor(mod, "mlp.w2") != NULL ||
-	    tl_model_tensor(mod, "mlp.b2") != NULL))
-		return tl_errf(e, "tensor mlp.w2: not a usable matrix, or "
-		    "mlp.b2 without it");
+	if (widths(mod, d, k, &h1, &h2, e) != 0)
+		return -1;
 	if (tl_mlp_alloc(m, d, h1, h2, k, reg, e) != 0)
 		return -1;
 	if (load_names(meta, m, e) != 0 ||

@@ -880,8 +880,15 @@ f32_of(struct tl_model *m, const char *name, int ndim, uint64_t s0,
 
 	if ((*p = tl_model_f32(m, name, ndim, shape, e)) == NULL)
 		return -1;
-	if (shape[0] != s0 || (ndim == 2 && shape[1] != s1))
-		return tl_errf(e, "tensor %s: wrong shape", name);
+	if (ndim == 1 && shape[0] != s0)
+		return tl_errf(e, "tensor %s: shape [%llu], expected [%llu]",
+		    name, (unsigned long long)shape[0],
+		    (unsigned long long)s0);
+	if (ndim == 2 && (shape[0] != s0 || shape[1] != s1))
+		return tl_errf(e, "tensor %s: shape [%llu,%llu], expected "
+		    "[%llu,%llu]", name, (unsigned long long)shape[0],
+		    (unsigned long long)shape[1], (unsigned long long)s0,
+		    (unsigned long long)s1);
 	return 0;
 }
 
@@ -915,6 +922,7 @@ load_meta(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
 	    "buckets")), mm = json_integer_value(json_object_get(sp,
 	    "columns"));
 	const char *idf;
+	const float *p;
 
 	if (k < 2 || d < 1 || b < 1 || b > (json_int_t)UINT32_MAX + 1 ||
 	    mm < 0 || mm > b || !json_is_array(cl) ||
@@ -922,6 +930,13 @@ load_meta(struct tl_model *m, struct tl_sparselin *s, struct tl_err *e)
 		return tl_errf(e, "bad sparse-softmax description: "
 		    "output_dim, input_dim, sparse.buckets, sparse.columns "
 		    "or classes");
+	/* The weights, whose bytes are in the file, bound the sizes before
+	 * anything is allocated for them: a description alone could ask
+	 * for any amount, or overflow the products. */
+	if (f32_of(m, "weight", 2, (uint64_t)k, (uint64_t)d, &p, e) == -1 ||
+	    f32_of(m, "sparse.weight", 2, (uint64_t)k, (uint64_t)mm, &p,
+	    e) == -1)
+		return -1;
 	s->buckets = (uint64_t)b;
 	s->dense_weight = json_number_value(json_object_get(sp,
 	    "dense_weight"));

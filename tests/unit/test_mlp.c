@@ -330,7 +330,7 @@ test_roundtrip(void)
 	struct tl_err e;
 	char digest[65], *buf = NULL;
 	size_t len = 0;
-	json_t *meta;
+	json_t *meta, *cl;
 	FILE *f;
 
 	xor_data(x, y, 300);
@@ -371,13 +371,27 @@ test_roundtrip(void)
 	free(buf);
 	/* descriptions that do not match the tensors are refused */
 	json_object_set_new(meta, "output_dim", json_integer(4));
-	T_CHECK(load_error(&m, meta, "array of output_dim (4) strings"));
+	T_CHECK(load_error(&m, meta, "mlp.wo: missing, or not a matrix of "
+	    "output_dim (4) rows and 5 columns"));
 	json_object_set_new(meta, "output_dim", json_integer(3));
+	cl = json_incref(json_object_get(meta, "classes"));
+	json_object_set_new(meta, "classes", json_pack("[s,s]", "a", "b"));
+	T_CHECK(load_error(&m, meta, "array of output_dim (3) strings"));
+	json_object_set_new(meta, "classes", cl);
 	json_object_set_new(meta, "output", json_string("sigmoid"));
 	T_CHECK(load_error(&m, meta, "\"output\" must be"));
 	json_object_set_new(meta, "output", json_string("softmax"));
 	json_object_set_new(meta, "input_dim", json_integer(5));
-	T_CHECK(load_error(&m, meta, "mlp.w1: shape [10,3], expected [10,5]"));
+	T_CHECK(load_error(&m, meta, "mlp.w1: missing, or not a matrix of "
+	    "input_dim (5) columns"));
+	/* the matrices bound the sizes before any allocation: a description
+	 * of 2^24 classes over 2^24 inputs is refused, not allocated */
+	json_object_set_new(meta, "output_dim", json_integer(1 << 24));
+	T_CHECK(load_error(&m, meta, "mlp.w1: missing, or not a matrix of "
+	    "input_dim (5) columns"));
+	json_object_set_new(meta, "input_dim", json_integer(3));
+	T_CHECK(load_error(&m, meta, "mlp.wo: missing, or not a matrix of "
+	    "output_dim (16777216) rows and 5 columns"));
 	json_decref(meta);
 	tl_mlp_free(&m);
 	o.dropout = 1;

@@ -90,6 +90,36 @@ saved(const struct tl_sparselin *s, const struct tl_linear_opts *o,
 	return tl_model_load_mem(*buf, len, &e);
 }
 
+/* S saved with its description's KEY (in its "sparse" object when SPARSE)
+ * set to V: the load fails with a message holding WHY. */
+static int
+lying(const struct tl_sparselin *s, const struct tl_linear_opts *o,
+    const struct tl_linear_report *r, int sparse, const char *key,
+    json_int_t v, const char *why)
+{
+	json_t *meta = tl_sparselin_meta(s, o, r, "", NULL, 0);
+	struct tl_sparselin s2;
+	struct tl_model *m;
+	struct tl_err e;
+	char digest[65], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ok;
+
+	json_object_set_new(sparse ? json_object_get(meta, "sparse") : meta,
+	    key, json_integer(v));
+	T_CHECK(tl_sparselin_save(s, meta, f, digest, &e) == 0);
+	fclose(f);
+	json_decref(meta);
+	T_CHECK((m = tl_model_load_mem(buf, len, &e)) != NULL);
+	ok = tl_sparselin_load(m, &s2, &e) == -1 && strstr(e.msg, why);
+	if (!ok)
+		fprintf(stderr, "%s = %lld: %s\n", key, (long long)v, e.msg);
+	tl_model_free(m);
+	free(buf);
+	return ok;
+}
+
 /* Fit on a tiny separable-ish set; save, load, same probabilities. */
 static void
 test_fit_save_load(void)
@@ -123,6 +153,13 @@ test_fit_save_load(void)
 	tl_sparselin_proba(&s2, x + 4, 1, idx + 5, val, q);
 	tl_sparselin_proba(&s2, x + 4, 0, NULL, NULL, p);
 	T_CHECK(p[0] == q[0]);
+	/* sizes the tensors do not have are refused before anything is
+	 * allocated for them (2^62 inputs of 2 classes overflow the size of
+	 * the weights: the sanitizer build would abort on the calloc) */
+	T_CHECK(lying(&s, &o, &r, 0, "input_dim", (json_int_t)1 << 62,
+	    "tensor weight: shape [2,2], expected [2,4611686018427387904]"));
+	T_CHECK(lying(&s, &o, &r, 1, "columns", 7, "tensor sparse.weight: "
+	    "shape [2,2], expected [2,7]"));
 	tl_sparselin_free(&s);
 	tl_sparselin_free(&s2);
 	tl_model_free(m);
