@@ -4,9 +4,12 @@ test: a few minutes under the sanitizers).
 
 Valid inputs of every kind the tools read -- vector streams, text and
 binary, with and without a sparse part; model files (a head, a sparse head,
-an embedding); JSON lines and TSV -- are mutated (bit flips, bytes set to
-separators, cuts, truncation, spliced and random bytes) and given to the
-tools (make fuzz: the AddressSanitizer and UBSan build).  A run fails when a tool
+an embedding, an MLP, frozen pipelines, an embedding with subwords and
+one stored as f16); JSON lines and TSV -- are mutated (bit flips, bytes set
+to separators, cuts, truncation, spliced and random bytes) and given to the
+tools; model files also get mutations that keep their JSON valid (a value
+of the description or of a tensor's entry replaced, removed or copied
+from elsewhere), which reach the checks behind the JSON parser (make fuzz: the AddressSanitizer and UBSan build).  A run fails when a tool
 crashes or is killed, a sanitizer reports, it runs past the timeout, or it
 exits non-zero without a message that starts with its own name.  Failing
 inputs are kept in the work directory, named in the output.
@@ -15,6 +18,7 @@ inputs are kept in the work directory, named in the output.
                   [--keep DIR]
 """
 import argparse
+import json
 import os
 import random
 import shutil
@@ -42,7 +46,28 @@ TARGETS = [
 	("lexmodel", ["tl-predict", "-m", "IN", "lex.vec"]),
 	("emb", ["tl-embed", "-m", "IN", "--tsv", "tweets.tsv"]),
 	("emb", ["tl-info", "IN"]),
+	("emb", ["tl-embed", "nn", "-m", "IN", "-k", "3", "cat", "mat"]),
+	("emb", ["tl-embed", "fit", "-m", "IN", "-o", "o.tlm", "tweets.tsv"]),
+	("sub", ["tl-embed", "-m", "IN", "--tsv", "tweets.tsv"]),
+	("sub", ["tl-embed", "learn", "--init", "IN", "--dim", "8", "--epochs",
+	    "1", "--threads", "1", "-o", "o.tlm", "text.txt"]),
+	("f16", ["tl-embed", "-m", "IN", "--tsv", "--lexical", "tweets.tsv"]),
+	("mlp", ["tl-predict", "-m", "IN", "train.vec"]),
+	("mlp", ["tl-stack", "-m", "IN", "train.vec"]),
+	("model", ["tl-train", "-q", "--init", "IN", "-o", "o.tlm",
+	    "train.vec"]),
+	("pipe", ["tl-predict", "-m", "IN", "--tsv", "tweets.tsv"]),
+	("pipe", ["tl-stack", "--tsv", "-m", "IN", "tweets.tsv"]),
+	("pipe", ["tl-info", "IN"]),
+	("dag", ["tl-predict", "-m", "IN", "--tsv", "--top", "2",
+	    "tweets.tsv"]),
+	("dag", ["tl-stack", "--only", "-m", "IN", "small.vec"]),
+	("dag", ["tl-info", "--verify", "IN", "small.tlm"]),
 ]
+
+# Kinds of input that are model files (safetensors): they also get
+# mutations of their JSON header that keep it valid JSON.
+MODELS = {"model", "lexmodel", "emb", "sub", "f16", "mlp", "pipe", "dag"}
 
 
 def run(argv, **kw):
@@ -70,12 +95,96 @@ def prepare(bindir, model):
 	with open("lex.bin", "wb") as f:
 		run([t("tl-embed"), "-m", model, "--lexical", "--binary",
 		    "--tsv", f"{ex}/campaign.tsv"], stdout=f)
-	return {"vec": head("train.vec", 1 << 20), "bin": head("s3.bin", 1 << 20),
+	prepare_more(t)
+	models = {k: open(f, "rb").read() for k, f in (("sub", "sub.tlm"),
+	    ("f16", "f16.tlm"), ("mlp", "mlp.tlm"), ("pipe", "lexpipe.tlm"),
+	    ("dag", "dag.tlm"))}
+	return models | {"vec": head("train.vec", 1 << 20),
+	    "bin": head("s3.bin", 1 << 20),
 	    "lexvec": head("lex.vec", 20000), "lexbin": head("lex.bin", 30000),
 	    "jsonl": head(f"{ex}/new-tweets.jsonl", 6000),
 	    "tsv": head("tweets.tsv", 6000), "model": head("m3.tlm", 1 << 20),
 	    "lexmodel": head("lex.tlm", 1 << 20),
 	    "emb": head("small.tlm", 1 << 20)}
+
+
+def prepare_more(t):
+	"""The models made from the small embedding: quick to load, whole."""
+	sh = lambda cmd: run(["sh", "-c", cmd], env=os.environ | {"PATH":
+	    os.path.dirname(t("tl-embed")) + ":" + os.environ["PATH"]})
+	sh("tl-train -q -t mlp --hidden 8 --epochs 5 -o mlp.tlm train.vec")
+	sh("cut -f 3 tweets.tsv >text.txt")
+	sh("tl-embed learn --dim 8 --epochs 1 --threads 1 --min-count 2 "
+	    "--minn 3 --maxn 4 --bucket 1000 -o sub.tlm text.txt")
+	sh(f"tl-embed import --format glove --dtype f16 -o f16.tlm "
+	    f"{TOP}/tests/data/embed-small.glove")
+	sh("tl-embed -m small.tlm --tsv --lexical tweets.tsv |"
+	    " tl-train -q -o lexh.tlm")
+	sh("tl-stack --freeze -o lexpipe.tlm small.tlm lexh.tlm")
+	sh("tl-embed -m small.tlm --tsv tweets.tsv >small.vec")
+	sh("tl-train -q -o sent.tlm small.vec")
+	sh("tl-stack -m sent.tlm small.vec | tl-train -q -o top.tlm")
+	sh("tl-stack --freeze -o dag.tlm small.tlm sent.tlm top.tlm")
+
+
+# Values that a model's description or tensor entry might be given.
+ODD = [0, -1, 1, 2, 3, 7, 255, 256, 65536, 2**31 - 1, 2**31, 2**32 + 1,
+    2**53 + 1, 2**63 - 1, -2**63, 1e308, -1e308, 1e-320, 0.5, -0.0, "", "x",
+    "F16", "F32", "I64", "U8", "mean", "sif", "meanmax", "tweet",
+    "embedding", "softmax", "sparse-softmax", "mlp", "pipeline", "logistic",
+    "ridge", "proba", "\u00ff", [], [0], [1, 2], [2**40, 1], {}, None,
+    True, False]
+
+
+def nodes(v, out):
+	"""Every (container, key) of the JSON value V, depth first."""
+	items = v.items() if isinstance(v, dict) else enumerate(v) \
+	    if isinstance(v, list) else ()
+	for k, x in items:
+		out.append((v, k))
+		nodes(x, out)
+	return out
+
+
+def mutate_json(rnd, v):
+	spots = nodes(v, [])
+	if not spots:
+		return
+	c, k = rnd.choice(spots)
+	op = rnd.randrange(6)
+	if op == 0:
+		del c[k]
+	elif op == 1:
+		d, j = rnd.choice(spots)
+		if d is not c or j != k:
+			c[k] = json.loads(json.dumps(d[j]))
+	elif op == 2 and isinstance(c[k], int) and not isinstance(c[k], bool):
+		c[k] += rnd.choice([-1, 1, -c[k], c[k]])
+	elif op == 3 and isinstance(c[k], list) and c[k]:
+		c[k].append(c[k][rnd.randrange(len(c[k]))])
+	else:
+		c[k] = rnd.choice(ODD)
+
+
+def mutate_model(rnd, b):
+	"""B, a model file, with one to three values of its header changed;
+	the header stays valid JSON, its length is rewritten."""
+	n = int.from_bytes(b[:8], "little")
+	hdr = json.loads(b[8:8 + n])
+	meta = hdr.get("__metadata__", {})
+	tl = json.loads(meta["tl"]) if "tl" in meta else None
+	for _ in range(rnd.randint(1, 3)):
+		if tl is not None and rnd.random() < 0.6:
+			mutate_json(rnd, tl)
+		else:
+			mutate_json(rnd, {k: v for k, v in hdr.items()
+			    if k != "__metadata__"} if rnd.random() < 0.5
+			    else hdr)
+	if tl is not None and isinstance(hdr.get("__metadata__"), dict):
+		hdr["__metadata__"]["tl"] = json.dumps(tl)
+	h = json.dumps(hdr).encode()
+	h += b" " * (-len(h) % 8)
+	return len(h).to_bytes(8, "little") + h + b[8 + n:]
 
 
 def mutate(rnd, b):
@@ -131,7 +240,9 @@ def main():
 		kind, argv = rnd.choice(TARGETS)
 		name = f"in.{kind}"
 		with open(name, "wb") as f:
-			f.write(mutate(rnd, inputs[kind]))
+			f.write(mutate_model(rnd, inputs[kind])
+			    if kind in MODELS and rnd.random() < 0.5
+			    else mutate(rnd, inputs[kind]))
 		args = [os.path.join(bindir, argv[0])] + [name if x == "IN"
 		    else x for x in argv[1:]]
 		with open(name, "rb") as stdin:
