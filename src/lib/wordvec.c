@@ -17,6 +17,10 @@
 #include "model.h"
 #include "tokenize.h"
 #include "wordvec.h"
+
+/* Values reserved up front at most (4 GiB of floats: every vector file
+ * we know of fits, GloVe 840B's 2.2M x 300 included). */
+#define RESERVE_VALUES	((size_t)1 << 30)
 #include "names.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -90,12 +94,16 @@ reserve(void *p, size_t *cap, size_t n, size_t size, struct tl_err *e)
 }
 
 /* Reserve room for ROWS words of the current dimension up front (a
- * header's count, capped: the header is not trusted with memory). */
+ * header's count, capped: the header is not trusted with memory, neither
+ * by its count nor by its count times its dimension; rows past the cap
+ * grow the arrays as they come). */
 static int
 reserve_rows(struct tl_wordvec *w, size_t rows, struct tl_err *e)
 {
 	if (rows > (1 << 22))
 		rows = 1 << 22;
+	if (rows * w->dim > RESERVE_VALUES)
+		rows = RESERVE_VALUES / w->dim;
 	return reserve(&w->vectors, &w->vec_cap, rows * w->dim, sizeof(float),
 	    e) == -1 || reserve(&w->offsets, &w->off_cap, rows + 1,
 	    sizeof(int64_t), e) == -1 ? -1 : 0;
