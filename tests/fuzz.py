@@ -5,11 +5,14 @@ test: a few minutes under the sanitizers).
 Valid inputs of every kind the tools read -- vector streams, text and
 binary, with and without a sparse part; model files (a head, a sparse head,
 an embedding, an MLP, frozen pipelines, an embedding with subwords and
-one stored as f16); JSON lines and TSV -- are mutated (bit flips, bytes set
+one stored as f16); word vectors to import (GloVe, word2vec text and
+binary); JSON lines and TSV -- are mutated (bit flips, bytes set
 to separators, cuts, truncation, spliced and random bytes) and given to the
-tools; model files also get mutations that keep their JSON valid (a value
-of the description or of a tensor's entry replaced, removed or copied
-from elsewhere), which reach the checks behind the JSON parser (make fuzz: the AddressSanitizer and UBSan build).  A run fails when a tool
+tools (make fuzz: the AddressSanitizer and UBSan build).  Half the runs
+instead change values of the input's JSON and keep it valid (a value of a
+model's description or tensor entry, of a stream's header or of a JSON
+line replaced, removed or copied from elsewhere), to reach the checks
+behind the JSON parser.  A run fails when a tool
 crashes or is killed, a sanitizer reports, it runs past the timeout, or it
 exits non-zero without a message that starts with its own name.  Failing
 inputs are kept in the work directory, named in the output.
@@ -22,6 +25,7 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,10 @@ TARGETS = [
 	("emb", ["tl-info", "IN"]),
 	("emb", ["tl-embed", "nn", "-m", "IN", "-k", "3", "cat", "mat"]),
 	("emb", ["tl-embed", "fit", "-m", "IN", "-o", "o.tlm", "tweets.tsv"]),
+	("glove", ["tl-embed", "import", "--format", "glove", "-o", "o.tlm"]),
+	("w2v", ["tl-embed", "import", "--format", "vec", "-o", "o.tlm"]),
+	("w2vbin", ["tl-embed", "import", "--format", "word2vec-bin", "-o",
+	    "o.tlm"]),
 	("sub", ["tl-embed", "-m", "IN", "--tsv", "tweets.tsv"]),
 	("sub", ["tl-embed", "learn", "--init", "IN", "--dim", "8", "--epochs",
 	    "1", "--threads", "1", "-o", "o.tlm", "text.txt"]),
@@ -66,7 +74,8 @@ TARGETS = [
 ]
 
 # Kinds of input that are model files (safetensors): they also get
-# mutations of their JSON header that keep it valid JSON.
+# mutations of their JSON header that keep it valid JSON, as the streams'
+# headers and JSON lines do.
 MODELS = {"model", "lexmodel", "emb", "sub", "f16", "mlp", "pipe", "dag"}
 
 
@@ -99,13 +108,25 @@ def prepare(bindir, model):
 	models = {k: open(f, "rb").read() for k, f in (("sub", "sub.tlm"),
 	    ("f16", "f16.tlm"), ("mlp", "mlp.tlm"), ("pipe", "lexpipe.tlm"),
 	    ("dag", "dag.tlm"))}
-	return models | {"vec": head("train.vec", 1 << 20),
+	return models | vector_files() | {"vec": head("train.vec", 1 << 20),
 	    "bin": head("s3.bin", 1 << 20),
 	    "lexvec": head("lex.vec", 20000), "lexbin": head("lex.bin", 30000),
 	    "jsonl": head(f"{ex}/new-tweets.jsonl", 6000),
 	    "tsv": head("tweets.tsv", 6000), "model": head("m3.tlm", 1 << 20),
 	    "lexmodel": head("lex.tlm", 1 << 20),
 	    "emb": head("small.tlm", 1 << 20)}
+
+
+def vector_files():
+	"""The small GloVe file, and the same words as text word2vec (.vec)
+	and binary word2vec, for tl-embed import."""
+	glove = open(f"{TOP}/tests/data/embed-small.glove", "rb").read()
+	rows = [r.split(b" ") for r in glove.splitlines()]
+	head = f"{len(rows)} {len(rows[0]) - 1}\n".encode()
+	vec = head + b"".join(b" ".join(r) + b"\n" for r in rows)
+	bin_ = head + b"".join(r[0] + b" " + struct.pack(f"<{len(r) - 1}f",
+	    *map(float, r[1:])) + b"\n" for r in rows)
+	return {"glove": glove, "w2v": vec, "w2vbin": bin_}
 
 
 def prepare_more(t):
@@ -187,6 +208,29 @@ def mutate_model(rnd, b):
 	return len(h).to_bytes(8, "little") + h + b[8 + n:]
 
 
+def mutate_stream(rnd, b):
+	"""B, a vector stream or JSON lines, with values of its JSON changed:
+	the text form's "#" header, the binary form's header (its length
+	rewritten), or one JSON line.  B mutated as bytes when it has none."""
+	def changed(text):
+		v = json.loads(text)
+		for _ in range(rnd.randint(1, 3)):
+			mutate_json(rnd, [v])
+		return json.dumps(v).encode()
+	if b[:4] == b"TLVB":
+		n = int.from_bytes(b[8:12], "little")
+		h = changed(b[12:12 + n])
+		return b[:8] + len(h).to_bytes(4, "little") + h + b[12 + n:]
+	lines = b.split(b"\n")
+	if b[:1] == b"#":
+		return b"#" + changed(lines[0][1:]) + b"\n" + b"\n".join(lines[1:])
+	if b[:1] == b"{":
+		i = rnd.randrange(max(len(lines) - 1, 1))
+		lines[i] = changed(lines[i])
+		return b"\n".join(lines)
+	return mutate(rnd, b)
+
+
 def mutate(rnd, b):
 	b = bytearray(b)
 	for _ in range(rnd.randint(1, 4)):
@@ -240,9 +284,9 @@ def main():
 		kind, argv = rnd.choice(TARGETS)
 		name = f"in.{kind}"
 		with open(name, "wb") as f:
-			f.write(mutate_model(rnd, inputs[kind])
-			    if kind in MODELS and rnd.random() < 0.5
-			    else mutate(rnd, inputs[kind]))
+			f.write(mutate(rnd, inputs[kind]) if rnd.random() < 0.5
+			    else mutate_model(rnd, inputs[kind]) if kind in MODELS
+			    else mutate_stream(rnd, inputs[kind]))
 		args = [os.path.join(bindir, argv[0])] + [name if x == "IN"
 		    else x for x in argv[1:]]
 		with open(name, "rb") as stdin:
