@@ -27,7 +27,8 @@ read_stream(const char *path, size_t block_rows,
 	h = tl_vecreader_header(r);
 	if (h->dim > 0) {
 		cb->header(cb->ctx, h, name);
-		if (tl_vecblock_init(&b, block_rows, h->dim, &e) == -1)
+		if (tl_vecblock_init(&b, tl_vecblock_rows(block_rows,
+		    h->dim), h->dim, &e) == -1)
 			tl_die_err(NULL, &e);
 		while ((n = tl_vecreader_read(r, &b, &e)) > 0)
 			cb->block(cb->ctx, &b, name,

@@ -36,6 +36,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VS_MAX_DIM	((size_t)1 << 24)	/* values per record */
 #define VS_MAX_STRING	((uint32_t)1 << 20)	/* binary id or label bytes */
 #define VS_MAX_HEADER	((uint32_t)1 << 28)	/* binary header JSON bytes */
+#define VS_BLOCK_VALUES	((size_t)1 << 24)	/* a block's values at most */
 #define VS_MAX_LINE	((size_t)1 << 30)	/* text line bytes */
 #define VS_CHUNK	((size_t)1 << 18)	/* initial input buffer */
 #define VS_OUTBUF	((size_t)1 << 17)	/* writer buffer */
@@ -354,6 +355,14 @@ hdr_parse(const char *s, size_t n, struct tl_vechdr *h, struct tl_err *e)
 }
 
 /* --------------------------------------------------------------- blocks */
+
+size_t
+tl_vecblock_rows(size_t want, size_t dim)
+{
+	size_t most = dim > 0 ? VS_BLOCK_VALUES / dim : want;
+
+	return want < most ? want : most > 0 ? most : 1;
+}
 
 int
 tl_vecblock_init(struct tl_vecblock *b, size_t cap, size_t dim,

@@ -82,6 +82,10 @@ struct tl_vecblock {
 	size_t	  sp_cap;	/* pairs sp_idx and sp_val can hold */
 };
 
+/* The records a block of DIM values per record should hold: WANT, or
+ * fewer when records are wide, so that a block holds at most 2^24 values
+ * (64 MB) whatever a stream's header claims; at least 1. */
+size_t	tl_vecblock_rows(size_t want, size_t dim);
 /* Allocate room for CAP records of DIM values. 0 or -1. */
 int	tl_vecblock_init(struct tl_vecblock *b, size_t cap, size_t dim,
 	    struct tl_err *e);

@@ -22,7 +22,7 @@ reserve(struct rows *r, size_t need, size_t more)
 	size_t cap;
 
 	if (r->n + need > r->cap) {
-		cap = r->cap ? r->cap : 4096;
+		cap = r->cap ? r->cap : tl_vecblock_rows(4096, r->dim);
 		while (cap < r->n + need)
 			cap *= 2;
 		if (cap > SIZE_MAX / sizeof(float) / r->dim)
