@@ -137,43 +137,48 @@ tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
 }
 
 int
-tl_outfile_commit(struct tl_outfile *o, struct tl_err *e)
+tl_outfile_sync(struct tl_outfile *o, struct tl_err *e)
 {
 	int errnum = 0;
+	char path[4096];
 
 	if (o->f == NULL)
 		return 0;
 	if (fflush(o->f) != 0 || ferror(o->f))
 		errnum = errno ? errno : EIO;
-	if (o->tmp == NULL) {
-		char name[4096];
-
-		if (o->f != stdout && fclose(o->f) != 0 && !errnum)
-			errnum = errno;
-		o->f = NULL;
-		snprintf(name, sizeof(name), "%s",
-		    o->path != NULL ? o->path : "stdout");
-		free(o->path);
-		o->path = NULL;
-		if (errnum)
-			return tl_errf_sys(e, errnum, "%s", name);
-		return 0;
-	}
-	if (!errnum && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+	else if (o->tmp != NULL && fsync(fileno(o->f)) != 0 &&
+	    errno != EINVAL)
 		errnum = errno;
-	if (fclose(o->f) != 0 && !errnum)
+	if (errnum == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s", o->path ? o->path : "stdout");
+	tl_outfile_abort(o);
+	return tl_errf_sys(e, errnum, "%s", path);
+}
+
+int
+tl_outfile_commit(struct tl_outfile *o, struct tl_err *e)
+{
+	int errnum = 0;
+	char path[4096];
+
+	if (o->f == NULL)
+		return 0;
+	if (tl_outfile_sync(o, e) == -1)
+		return -1;
+	if (o->f != stdout && fclose(o->f) != 0)
 		errnum = errno;
 	o->f = NULL;
-	if (!errnum && rename(o->tmp, o->path) != 0)
+	if (!errnum && o->tmp != NULL && rename(o->tmp, o->path) != 0)
 		errnum = errno;
 	if (errnum) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s", o->path);
+		snprintf(path, sizeof(path), "%s", o->path ? o->path :
+		    "stdout");
 		tl_outfile_abort(o);
 		return tl_errf_sys(e, errnum, "%s", path);
 	}
-	pending_remove(o->tmp);
+	if (o->tmp != NULL)
+		pending_remove(o->tmp);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;

@@ -23,9 +23,15 @@ struct tl_outfile {
 int	tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
 	    struct tl_err *e);
 
-/* Flush, check for write errors, fsync and rename into place (stdout:
- * flush and check only).  0, or -1 with E filled in (e->errnum set); on
- * failure the temporary file is removed. */
+/* Flush, check for write errors and fsync, leaving O open and not yet in
+ * place: a run that writes several files syncs each before it commits
+ * any, so that a full disk fails it before a file is replaced.  0, or -1
+ * with E filled in (e->errnum set) and O given up (tl_outfile_abort). */
+int	tl_outfile_sync(struct tl_outfile *o, struct tl_err *e);
+
+/* tl_outfile_sync, close and rename into place (stdout: flush and check
+ * only).  0, or -1 with E filled in (e->errnum set); on failure the
+ * temporary file is removed. */
 int	tl_outfile_commit(struct tl_outfile *o, struct tl_err *e);
 
 /* Give up: close and remove the temporary file.  Safe after commit. */

@@ -424,6 +424,17 @@ write_oof(const char *path, const struct rows *r, const struct targets *t,
 	tl_vechdr_free(&h);
 }
 
+/* The model into place, once every output is written: a run that fails
+ * on its --oof file replaces no model. */
+static void
+commit(struct tl_outfile *out)
+{
+	struct tl_err e;
+
+	if (tl_outfile_commit(out, &e) == -1)
+		tl_die_err(NULL, &e);
+}
+
 static void
 report(const struct opts *op, const struct rows *r, const struct targets *t,
     const struct tl_linear_report *rep)
@@ -484,7 +495,7 @@ save(const struct opts *op, const struct tl_linear *lin,
 		tl_die_err(oname, &e);
 	}
 	json_decref(meta);
-	if (tl_outfile_commit(out, &e) == -1)
+	if (tl_outfile_sync(out, &e) == -1)	/* committed after --oof */
 		tl_die_err(NULL, &e);
 }
 
@@ -563,6 +574,7 @@ main(int argc, char *argv[])
 	if (op.mlp || r.sparse > 0) {
 		if (oof != NULL)
 			write_oof(op.oof, &r, &t, oof);
+		commit(&out);
 		tl_mlp_free(&in.mlp);
 		targets_free(&t);
 		rows_free(&r);
@@ -577,6 +589,7 @@ main(int argc, char *argv[])
 	save(&op, &lin, &r, &rep, cv, &out);
 	if (oof != NULL)
 		write_oof(op.oof, &r, &t, oof);
+	commit(&out);
 	if (!op.quiet)
 		report(&op, &r, &t, &rep);
 	tl_linear_free(&lin);

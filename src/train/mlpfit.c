@@ -43,7 +43,7 @@ train_mlp(const struct tl_mlp_opts *o, const struct rows *r,
 		tl_die_err(oname != NULL ? oname : "stdout", &e);
 	}
 	json_decref(meta);
-	if (tl_outfile_commit(out, &e) != 0)
+	if (tl_outfile_sync(out, &e) != 0)	/* committed after --oof */
 		tl_die_err(NULL, &e);
 	if (!quiet) {
 		fprintf(stderr, "%s: %zu rows (%zu held out), %zu features, ",

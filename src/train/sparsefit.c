@@ -248,7 +248,7 @@ save(const struct sparse_job *j, const struct tl_sparselin *s,
 	if (tl_sparselin_save(s, meta, out->f, digest, &e) != 0)
 		tl_die_err(j->oname != NULL ? j->oname : "stdout", &e);
 	json_decref(meta);
-	if (tl_outfile_commit(out, &e) != 0)
+	if (tl_outfile_sync(out, &e) != 0)	/* committed after --oof */
 		tl_die_err(NULL, &e);
 }
 
