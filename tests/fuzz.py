@@ -148,8 +148,12 @@ def prepare_more(t):
 	sh("tl-stack --freeze -o dag.tlm small.tlm sent.tlm top.tlm")
 
 
+# Sizes at the tools' limits and at the edges of integer types.
+LIMITS = [2**16, 2**20, 2**24 - 1, 2**24, 2**24 + 1, 2**28, 2**31 - 1,
+    2**31, 2**32, 2**32 + 1, 2**53 + 1, 2**63 - 1]
+
 # Values that a model's description or tensor entry might be given.
-ODD = [0, -1, 1, 2, 3, 7, 255, 256, 65536, 2**31 - 1, 2**31, 2**32 + 1,
+ODD = [0, -1, 1, 2, 3, 7, 255, 256, 65536, 2**24, 2**31 - 1, 2**31, 2**32 + 1,
     2**53 + 1, 2**63 - 1, -2**63, 1e308, -1e308, 1e-320, 0.5, -0.0, "", "x",
     "F16", "F32", "I64", "U8", "mean", "sif", "meanmax", "tweet",
     "embedding", "softmax", "sparse-softmax", "mlp", "pipeline", "logistic",
@@ -172,16 +176,20 @@ def mutate_json(rnd, v):
 	if not spots:
 		return
 	c, k = rnd.choice(spots)
-	op = rnd.randrange(6)
-	if op == 0:
+	op = rnd.randrange(5)
+	if isinstance(c[k], int) and not isinstance(c[k], bool) and \
+	    rnd.random() < 0.5:
+		# counts and sizes: off by one, or large enough that an
+		# allocation they size would fail
+		c[k] = rnd.choice([c[k] - 1, c[k] + 1, 0, -c[k], 2 * c[k],
+		    c[k] << rnd.randint(8, 24), rnd.choice(LIMITS)])
+	elif op == 0:
 		del c[k]
 	elif op == 1:
 		d, j = rnd.choice(spots)
 		if d is not c or j != k:
 			c[k] = json.loads(json.dumps(d[j]))
-	elif op == 2 and isinstance(c[k], int) and not isinstance(c[k], bool):
-		c[k] += rnd.choice([-1, 1, -c[k], c[k]])
-	elif op == 3 and isinstance(c[k], list) and c[k]:
+	elif op == 2 and isinstance(c[k], list) and c[k]:
 		c[k].append(c[k][rnd.randrange(len(c[k]))])
 	else:
 		c[k] = rnd.choice(ODD)
