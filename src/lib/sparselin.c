@@ -607,9 +607,11 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 	/* OpenBLAS's threads only spin on these thin products (a quarter of
 	 * the time, profiled on 51k rows): one thread, as linear.c does */
 	blas = openblas_get_num_threads();
-	tl_blas_threads(1);
+	if (blas != 1)	/* fits side by side (tl-train --cv) set it once */
+		tl_blas_threads(1);
 	rc = tl_lbfgs_minimize(lbfgs_fn, &P, theta, nth, &lp, &lr);
-	tl_blas_threads(blas);
+	if (blas != 1)
+		tl_blas_threads(blas);
 	if (rc < 0) {
 		free(theta);
 		prob_free(&P);

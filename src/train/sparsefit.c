@@ -1,21 +1,18 @@
 /*
  * tl-train on rows with a sparse part (tl-embed --lexical): the dense and
  * sparse parts in one softmax model (sparselin.h), cross-validated over
- * the -C list like the dense models, each fold learning its own columns
- * and IDF from its training rows only, so that the scores are honest.
+ * the -C list like the dense models (sparsecv.c).
  * The cross-validation also chooses how the sparse part is weighted,
  * min_df 2 or 1 and smooth IDF or none (sparselin.h says why neither
  * suits every data set): on training splits of e-mails it chose min_df 2
  * and mostly no IDF, on package descriptions min_df 1 and IDF, each
  * choice beating the other on held-out rows.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cv.h"
 #include "sparselin.h"
 #include "train.h"
 
@@ -47,162 +44,6 @@ rows_add_sparse(struct rows *r, const struct tl_vecblock *b)
 	memcpy(r->sp_val + base, b->sp_val, more * sizeof(float));
 	for (size_t i = 0; i < b->n; i++)
 		r->sp_off[r->n + i + 1] = base + b->sp_off[i + 1];
-}
-
-/* Accuracy and log-loss of S on the rows of D in fold F; their
- * probabilities go to OUT (n x k, by row). */
-static struct tl_linear_score
-score_fold(const struct tl_sparselin *s, const struct tl_sparse_data *D,
-    const size_t *fold, size_t f, float *out)
-{
-	struct tl_linear_score sc = { 0, 0, 0 };
-	size_t m = 0, k = s->k;
-	double q;
-
-	for (size_t i = 0; i < D->n; i++) {
-		if (fold[i] != f)
-			continue;
-		tl_sparselin_proba(s, D->x + i * D->d, D->off[i + 1] -
-		    D->off[i], D->idx + D->off[i], D->val + D->off[i],
-		    out + i * k);
-		sc.accuracy += tl_linear_argmax(out + i * k, k) == D->y[i];
-		q = out[i * k + D->y[i]];
-		q = q < 1e-15 ? 1e-15 : q > 1 - 1e-15 ? 1 - 1e-15 : q;
-		sc.logloss -= log(q);
-		m++;
-	}
-	sc.accuracy /= m ? m : 1;
-	sc.logloss /= m ? m : 1;
-	return sc;
-}
-
-/* The weightings of the sparse part cross-validation tries, {min_df,
- * smooth IDF}; the first, the weighting without --cv, wins ties. */
-static const int tried[][2] = { { 2, 1 }, { 2, 0 }, { 1, 1 }, { 1, 0 } };
-#define NTRIED (sizeof(tried) / sizeof(tried[0]))
-
-static const char *
-idf_name(int smooth)
-{
-	return smooth ? "smooth" : "none";
-}
-
-/* Fit and score one model per fold with O and SO; OUT gets the
- * out-of-fold probabilities.  Returns the mean log-loss. */
-static double
-cv_one(const struct tl_linear_opts *o, const struct tl_sparse_opts *so,
-    struct tl_sparse_data D,
-    const struct targets *t, const size_t *fold, size_t nfolds, float *out,
-    int quiet)
-{
-	struct tl_linear_report rep;
-	struct tl_linear_score sc;
-	struct tl_sparselin s;
-	struct tl_err e;
-	double sum[2] = { 0, 0 }, sq[2] = { 0, 0 }, v[2];
-	size_t *rows = malloc(D.n * sizeof(size_t));
-
-	if (rows == NULL)
-		tl_die("out of memory");
-	for (size_t f = 0; f < nfolds; f++) {
-		D.nrows = 0;
-		for (size_t i = 0; i < D.n; i++)
-			if (fold[i] != f)
-				rows[D.nrows++] = i;
-		D.rows = rows;
-		if (tl_sparselin_fit(&s, &D, t->classes, t->k, so, o, &rep,
-		    &e))
-			tl_die_err(NULL, &e);
-		sc = score_fold(&s, &D, fold, f, out);
-		tl_sparselin_free(&s);
-		v[0] = sc.accuracy;
-		v[1] = sc.logloss;
-		for (int j = 0; j < 2; j++) {
-			sum[j] += v[j];
-			sq[j] += v[j] * v[j];
-		}
-		if (!quiet)
-			fprintf(stderr, "%s: cv C=%g dense-weight=%g min-df=%d "
-			    "idf=%s fold %zu/%zu: accuracy %.4f, log-loss "
-			    "%.6f\n", tl_progname, o->C, so->dense_weight,
-			    so->min_df, idf_name(so->smooth_idf), f + 1, nfolds,
-			    sc.accuracy, sc.logloss);
-	}
-	for (int j = 0; j < 2; j++) {
-		v[j] = sum[j] / nfolds;
-		sq[j] = sqrt(fmax(sq[j] / nfolds - v[j] * v[j], 0));
-	}
-	if (!quiet)
-		fprintf(stderr, "%s: cv C=%g dense-weight=%g min-df=%d idf=%s: "
-		    "accuracy %.4f \xc2\xb1 %.4f, log-loss %.6f \xc2\xb1 "
-		    "%.6f\n", tl_progname, o->C, so->dense_weight, so->min_df,
-		    idf_name(so->smooth_idf), v[0], sq[0], v[1], sq[1]);
-	free(rows);
-	return v[1];
-}
-
-/* Cross-validate J's C values, the NW dense weights W and the sparse
- * weightings tried on D; set lo->C and *SO to the best, OOF (NULL: not
- * wanted) to its out-of-fold outputs; the description is returned. */
-static json_t *
-cross_validate(const struct sparse_job *j, struct tl_linear_opts *lo,
-    const double *w, size_t nw, struct tl_sparse_opts *so,
-    const struct tl_sparse_data *D, const struct targets *t, float *oof)
-{
-	size_t *fold = malloc(D->n * sizeof(size_t)), best = 0, bw = 0,
-	    bi = 0;
-	struct tl_sparse_opts cur;
-	float *tmp = malloc(D->n * t->k * sizeof(float));
-	double crit, best_crit = INFINITY;
-	struct tl_err e;
-	json_t *grid, *wgrid, *dgrid, *igrid;
-
-	if (fold == NULL || tmp == NULL)
-		tl_die("out of memory");
-	if (tl_cv_folds(D->y, D->n, j->folds, j->seed, fold, &e) != 0)
-		tl_die_err(NULL, &e);
-	for (size_t h = 0; h < NTRIED; h++)
-		for (size_t c = 0; c < j->nC; c++)
-			for (size_t i = 0; i < nw; i++) {
-				lo->C = j->C[c];
-				cur = (struct tl_sparse_opts){ w[i], tried[h][0],
-				    tried[h][1] };
-				crit = cv_one(lo, &cur, *D, t, fold, j->folds,
-				    tmp, j->quiet);
-				if (crit >= best_crit)	/* the first on ties */
-					continue;
-				best_crit = crit;
-				best = c;
-				bw = i;
-				bi = h;
-				if (oof != NULL)
-					memcpy(oof, tmp, D->n * t->k *
-					    sizeof(float));
-			}
-	lo->C = j->C[best];
-	*so = (struct tl_sparse_opts){ w[bw], tried[bi][0], tried[bi][1] };
-	if (!j->quiet)
-		fprintf(stderr, "%s: cv: best C=%g dense-weight=%g min-df=%d "
-		    "idf=%s (log-loss %.6f); refitting on all %zu rows\n",
-		    tl_progname, lo->C, so->dense_weight, so->min_df,
-		    idf_name(so->smooth_idf), best_crit, D->n);
-	grid = json_array();
-	wgrid = json_array();
-	dgrid = json_pack("[i,i]", 2, 1);
-	igrid = json_pack("[s,s]", "smooth", "none");
-	for (size_t c = 0; grid != NULL && c < j->nC; c++)
-		json_array_append_new(grid, json_real(j->C[c]));
-	for (size_t i = 0; wgrid != NULL && i < nw; i++)
-		json_array_append_new(wgrid, json_real(w[i]));
-	free(tmp);
-	free(fold);
-	return json_pack("{s:I,s:I,s:o,s:f,s:o,s:f,s:o,s:i,s:o,s:s,s:s,"
-	    "s:f}", "folds", (json_int_t)j->folds, "seed", (json_int_t)j->seed,
-	    "C", grid, "chosen_C", lo->C, "dense_weight", wgrid,
-	    "chosen_dense_weight", so->dense_weight, "min_df", dgrid,
-	    "chosen_min_df", so->min_df, "idf", igrid, "chosen_idf",
-	    idf_name(so->smooth_idf), "criterion", "log-loss", "score",
-	    best_crit);
 }
 
 /* The hex SHA-256 of R's sparse parts into OUT: per record its pair
@@ -302,9 +143,9 @@ train_sparse(const struct sparse_job *j, const struct rows *r,
 	if (nw > 1 && j->folds == 0)
 		tl_usage_error("--dense-weight: a list of values needs --cv K "
 		    "to choose among them");
-	so = (struct tl_sparse_opts){ w[0], tried[0][0], tried[0][1] };
+	so = sparse_default(w[0]);
 	if (j->folds > 0)
-		cv = cross_validate(j, &lo, w, nw, &so, &D, t, oof);
+		cv = sparse_cross_validate(j, &lo, w, nw, &so, &D, t, oof);
 	if (tl_sparselin_fit(&s, &D, t->classes, t->k, &so, &lo, &rep,
 	    &e) != 0)
 		tl_die_err(NULL, &e);

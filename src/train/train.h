@@ -12,6 +12,7 @@
 #include "io.h"
 #include "linear.h"
 #include "mlp.h"
+#include "sparselin.h"
 #include "vecstream.h"
 
 /* Every record read so far. */
@@ -127,6 +128,20 @@ struct sparse_job {
 /* Append the sparse parts of B's records to R, before r->n counts them
  * (rows_on_block). */
 void	rows_add_sparse(struct rows *r, const struct tl_vecblock *b);
+
+/* The weighting of the sparse part without --cv, with DENSE_WEIGHT
+ * (sparsecv.c). */
+struct tl_sparse_opts sparse_default(double dense_weight);
+
+/* Cross-validate J's C values, the NW dense weights W and the sparse
+ * weightings tried on D (sparsecv.c): set LO->C and *SO to the best and
+ * OOF (NULL: not wanted) to its out-of-fold outputs, report the folds on
+ * stderr unless j->quiet.  Returns the "cross_validation" description
+ * (new reference).  Dies on errors. */
+json_t	*sparse_cross_validate(const struct sparse_job *j,
+	    struct tl_linear_opts *lo, const double *w, size_t nw,
+	    struct tl_sparse_opts *so, const struct tl_sparse_data *D,
+	    const struct targets *t, float *oof);
 
 /* Cross-validate (with --cv) and fit a dense + sparse softmax model
  * (sparselin.h) on R and T as J says, fill OOF (NULL: not wanted), write
