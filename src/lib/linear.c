@@ -35,7 +35,6 @@
  * biases are the log class priors.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +45,10 @@
 #include "blas.h"
 #include "clones.h"
 #include "linear.h"
-#include "ridge.h"
 #include "names.h"
 #include "par.h"
+#include "ridge.h"
+#include "slices.h"
 
 /* ------------------------------------------------------------------ */
 /* Classes                                                            */
@@ -182,7 +182,7 @@ nomem:
 static size_t
 slice_at(size_t n, size_t c)
 {
-	return c * n / F32_CHUNKS;
+	return tl_slice_at(n, c, F32_CHUNKS);
 }
 #define F32_THREAD_WORK (1 << 20)
 
@@ -545,50 +545,6 @@ chunk_eval(void *ctx, size_t c)
 	P->closs[c] = loss;
 }
 
-struct slice_run {
-	void		(*fn)(void *, size_t);
-	void		*ctx;
-	size_t		 c0, c1;	/* slices c0 .. c1 - 1 */
-};
-
-static void *
-slice_thread(void *arg)
-{
-	struct slice_run *sr = arg;
-
-	for (size_t c = sr->c0; c < sr->c1; c++)
-		sr->fn(sr->ctx, c);
-	return NULL;
-}
-
-/* FN(CTX, c) for every slice c < F32_CHUNKS, on NT threads (the calling
- * one included; NT is taken between 1 and F32_CHUNKS); a thread that
- * cannot be started leaves its slices to the caller.  What each slice
- * computes must not depend on the others, so that the results never
- * depend on NT. */
-static void
-slices_run(size_t nt, void (*fn)(void *, size_t), void *ctx)
-{
-	struct slice_run sr[F32_CHUNKS];
-	pthread_t tid[F32_CHUNKS];
-	int started[F32_CHUNKS];
-	size_t t;
-
-	nt = nt < 1 ? 1 : nt > F32_CHUNKS ? F32_CHUNKS : nt;
-	for (t = 0; t < nt; t++)
-		sr[t] = (struct slice_run){ fn, ctx, t * F32_CHUNKS / nt,
-		    (t + 1) * F32_CHUNKS / nt };
-	for (t = 1; t < nt; t++)
-		started[t] = pthread_create(&tid[t], NULL, slice_thread,
-		    &sr[t]) == 0;
-	slice_thread(&sr[0]);
-	for (t = 1; t < nt; t++)
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else
-			slice_thread(&sr[t]);
-}
-
 /* The objective in single precision, the training path: the same
  * function as objective_softmax (objective_binary when P->binary), but
  * the rows (each with a trailing 1, so that the products add the biases
@@ -617,7 +573,7 @@ objective_f32(void *ctx, const double *th, double *g, size_t len)
 			memset(g, 0, len * sizeof(double));
 			return INFINITY;
 		}
-	slices_run(P->threads, chunk_eval, P);
+	tl_slices_run(F32_CHUNKS, P->threads, chunk_eval, P);
 	pen = penalty(P, th, g, kk);
 	for (size_t c = 0; c < kk; c++) {
 		g[kd + c] = 0;
@@ -988,14 +944,14 @@ standardise(struct fit *F)
 
 	/* each pass on the slices of the rows, on the fit's threads (a
 	 * sixth of a softmax fit's time when on one) */
-	slices_run(F->threads, col_sums, F);
+	tl_slices_run(F32_CHUNKS, F->threads, col_sums, F);
 	add_parts(F, mean);
 	for (j = 0; j < d; j++) {
 		mean[j] /= n;
 		if (F->o->standardize)
 			mean[j] = (float)mean[j];
 	}
-	slices_run(F->threads, col_squares, F);
+	tl_slices_run(F32_CHUNKS, F->threads, col_squares, F);
 	add_parts(F, sd);
 	for (j = 0; j < d; j++) {
 		sd[j] = sqrt(sd[j] / n);
@@ -1007,7 +963,7 @@ standardise(struct fit *F)
 	}
 	if (F->o->standardize)
 		F->pen = NULL;
-	slices_run(F->threads, scale_rows, F);
+	tl_slices_run(F32_CHUNKS, F->threads, scale_rows, F);
 }
 
 /* Row weights: the data's (or 1), times n / (K n_c) for --class-weight
@@ -1102,7 +1058,7 @@ whiten(struct fit *F, struct tl_err *e)
 	 * the right matrix conditions the problem, and the solution maps
 	 * back through the very factor (rounded to float) that whitened
 	 * the rows; slice by slice, on the fit's threads */
-	slices_run(F->threads, gram_slice, F);
+	tl_slices_run(F32_CHUNKS, F->threads, gram_slice, F);
 	for (size_t j = 0; j < d * d; j++) {
 		for (size_t c = 1; c < F32_CHUNKS; c++)
 			F->lf[j] += F->lpart[c * d * d + j];
@@ -1117,7 +1073,7 @@ whiten(struct fit *F, struct tl_err *e)
 	}
 	for (size_t j = 0; j < d * d; j++)
 		F->L[j] = F->lf[j] = (float)F->L[j];
-	slices_run(F->threads, whiten_slice, F);
+	tl_slices_run(F32_CHUNKS, F->threads, whiten_slice, F);
 	return 0;
 }
 
@@ -1573,7 +1529,7 @@ training_accuracy(struct fit *F, const struct tl_linear *lin,
 	struct score_run sr = { F, lin, { 0 } };
 	double hits = 0;
 
-	slices_run(F->threads, score_slice, &sr);
+	tl_slices_run(F32_CHUNKS, F->threads, score_slice, &sr);
 	for (size_t c = 0; c < F32_CHUNKS; c++) {
 		if (sr.hits[c] < 0)
 			return tl_errf(e, "out of memory for the training "
