@@ -1,10 +1,12 @@
 /*
  * Dense + sparse linear classifiers; see sparselin.h.  Training prepares
  * the rows once (standardised dense part in double, the kept columns'
- * TF-IDF values in CSR), then L-BFGS runs on the objective: the dense
- * logits through cblas_dgemm, the sparse ones row by row through a copy
- * of the sparse weights with the classes minor, in buffers allocated
- * once per fit.  The biases start at the centred log class priors.
+ * TF-IDF values in CSR and again by column), then L-BFGS runs on the
+ * objective, on fixed slices of the rows (the dense logits through
+ * cblas_dgemm, the sparse ones through a copy of the sparse weights with
+ * the classes minor, the loss) and of the columns (the sparse gradient,
+ * each column's sum in row order), in buffers allocated once per fit.
+ * The biases start at the centred log class priors.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "clones.h"
 #include "lbfgs.h"
 #include "par.h"
+#include "slices.h"
 #include "sparselin.h"
 
 /* Classes whose dense scores are summed side by side (dense_scores()),
@@ -47,6 +50,15 @@ add_scaled(double *z, const double *t, double v, size_t k)
 		z[c] += t[c] * v;
 }
 
+/* The objective is evaluated on SLICES fixed slices, of the rows for the
+ * logits, the loss and the dense gradient, of the columns for the sparse
+ * gradient and the penalty; each slice sums in a fixed order and the
+ * slices' sums are added in slice order, so that the model's bits do not
+ * depend on the number of threads.  Threads only when an evaluation
+ * touches at least THREAD_WORK values: starting them costs about 0.1 ms. */
+#define SLICES		4
+#define THREAD_WORK	(1 << 20)
+
 /* The training rows, prepared. */
 struct prob {
 	size_t	  n, d, m, k;	/* rows, dense dim, columns, classes */
@@ -58,6 +70,17 @@ struct prob {
 	double	  C;
 	double	 *z;		/* n x kk logits, then n x kk their gradient */
 	double	 *ts;		/* m x kk sparse weights, class-minor */
+	/* the pairs again by column (CSC), each column's rows increasing:
+	 * a column's gradient is then one slice's sum, in row order */
+	size_t	 *coff;		/* m + 1 */
+	uint32_t *crow;
+	double	 *cv;
+	size_t	  threads;	/* for the evaluation, 1 .. SLICES */
+	/* the evaluation in progress, and its slices' partial sums */
+	const double *theta;
+	double	 *grad;		/* NULL: the value only */
+	double	 *gd;		/* SLICES x kk x (d + 1): dense and bias */
+	double	  loss[SLICES], pen[SLICES];
 };
 
 static int
@@ -216,15 +239,48 @@ learn_scale(struct tl_sparselin *s, const struct tl_sparse_data *D)
 	free(sum);
 }
 
-/* The evaluation's scratch arrays, allocated once per fit.  0 or -1. */
-static int
-prob_scratch(struct prob *P)
+/* P's pairs by column into P->coff, P->crow and P->cv (allocated). */
+static void
+by_column(struct prob *P)
 {
-	size_t kk = P->k == 2 ? 1 : P->k;
+	size_t tot = P->off[P->n], *c = P->coff, at;
+
+	memset(c, 0, (P->m + 1) * sizeof(size_t));
+	for (size_t j = 0; j < tot; j++)
+		c[P->col[j] + 1]++;
+	for (size_t j = 0; j < P->m; j++)
+		c[j + 1] += c[j];
+	/* c[j] walks through column j's pairs, ending at column j + 1 */
+	for (size_t i = 0; i < P->n; i++)
+		for (size_t j = P->off[i]; j < P->off[i + 1]; j++) {
+			at = c[P->col[j]]++;
+			P->crow[at] = (uint32_t)i;
+			P->cv[at] = P->v[j];
+		}
+	memmove(c + 1, c, P->m * sizeof(size_t));
+	c[0] = 0;
+}
+
+/* The evaluation's scratch arrays, allocated once per fit, and the
+ * threads it runs on (at most THREADS).  0 or -1. */
+static int
+prob_scratch(struct prob *P, size_t threads)
+{
+	size_t kk = P->k == 2 ? 1 : P->k, tot = P->off[P->n];
 
 	P->z = malloc((P->n ? P->n : 1) * kk * 2 * sizeof(double));
 	P->ts = malloc((P->m ? P->m : 1) * kk * sizeof(double));
-	return P->z != NULL && P->ts != NULL ? 0 : -1;
+	P->coff = malloc((P->m + 1) * sizeof(size_t));
+	P->crow = malloc((tot ? tot : 1) * sizeof(uint32_t));
+	P->cv = malloc((tot ? tot : 1) * sizeof(double));
+	P->gd = malloc(SLICES * kk * (P->d + 1) * sizeof(double));
+	if (P->z == NULL || P->ts == NULL || P->coff == NULL ||
+	    P->crow == NULL || P->cv == NULL || P->gd == NULL)
+		return -1;
+	by_column(P);
+	P->threads = (P->n * P->d + tot + P->m) * kk >= THREAD_WORK ?
+	    threads : 1;
+	return 0;
 }
 
 static void
@@ -232,6 +288,10 @@ scratch_free(struct prob *P)
 {
 	free(P->z);
 	free(P->ts);
+	free(P->coff);
+	free(P->crow);
+	free(P->cv);
+	free(P->gd);
 }
 
 static void
@@ -290,15 +350,16 @@ softplus(double z)
 	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
 
-/* The loss of the logits Z (KK per row: 1 for binary) and their
- * gradient G (scaled by 1 / n), rows of P. */
+/* The summed loss of rows R0 .. R1 - 1 of P from their logits (KK per
+ * row: 1 for binary) in P->z, and their gradient (scaled by 1 / n) into
+ * the rows of G. */
 static double
-loss_grad(const struct prob *P, size_t kk, const double *Z, double *G)
+loss_grad(const struct prob *P, size_t kk, size_t r0, size_t r1, double *G)
 {
 	double f = 0, mx, se, t;
 
-	for (size_t i = 0; i < P->n; i++) {
-		const double *z = Z + i * kk;
+	for (size_t i = r0; i < r1; i++) {
+		const double *z = P->z + i * kk;
 		double *g = G + i * kk;
 
 		if (kk == 1) {
@@ -318,89 +379,148 @@ loss_grad(const struct prob *P, size_t kk, const double *Z, double *G)
 			g[c] = g[c] / se / P->n;
 		g[P->y[i]] -= 1.0 / P->n;
 	}
-	return f / P->n;
+	return f;
 }
 
-/* The sparse logits of P's rows added to Z.  The sparse weights are
- * read through P->ts, a copy with the classes minor: a pair then reads
- * kk neighbouring weights instead of kk far apart (one cache miss per
- * class and pair was most of an evaluation). */
-TL_VECTOR_CLONES static void
-sparse_logits(const struct prob *P, size_t kk, const double *theta,
-    double *Z)
+/* Slice S of the columns: their sparse weights into P->ts, a copy with
+ * the classes minor, through which a pair reads kk neighbouring weights
+ * instead of kk far apart (one cache miss per class and pair was most of
+ * an evaluation). */
+static void
+weights_by_column(void *ctx, size_t s)
 {
-	size_t D = P->d + P->m;
+	struct prob *P = ctx;
+	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m,
+	    j0 = tl_slice_at(P->m, s, SLICES), j1 = tl_slice_at(P->m, s + 1,
+	    SLICES);
 
 	for (size_t c = 0; c < kk; c++)
-		for (size_t j = 0; j < P->m; j++)
-			P->ts[j * kk + c] = theta[c * D + P->d + j];
-	for (size_t i = 0; i < P->n; i++)
+		for (size_t j = j0; j < j1; j++)
+			P->ts[j * kk + c] = P->theta[c * D + P->d + j];
+}
+
+/* Slice S of the rows: logits, loss (into P->loss[s]) and the rows'
+ * gradient, then, with a gradient wanted, the slice's part of the dense
+ * weights' and the biases' gradient into its P->gd. */
+TL_VECTOR_CLONES static void
+eval_rows(void *ctx, size_t s)
+{
+	struct prob *P = ctx;
+	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m, n = P->n,
+	    r0 = tl_slice_at(n, s, SLICES), r1 = tl_slice_at(n, s + 1, SLICES),
+	    nr = r1 - r0;
+	double *Z = P->z, *G = Z + n * kk, *gd = P->gd + s * kk * (P->d + 1),
+	    *gb = gd + kk * P->d;
+
+	for (size_t i = r0; i < r1; i++)
+		memcpy(Z + i * kk, P->theta + kk * D, kk * sizeof(double));
+	if (P->d > 0 && nr > 0)
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
+		    (int)kk, (int)P->d, 1, P->u + r0 * P->d, (int)P->d,
+		    P->theta, (int)D, 1, Z + r0 * kk, (int)kk);
+	for (size_t i = r0; i < r1; i++)
 		for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
 			add_scaled(Z + i * kk, P->ts + (size_t)P->col[j] * kk,
 			    P->v[j], kk);
+	P->loss[s] = loss_grad(P, kk, r0, r1, G);
+	if (P->grad == NULL)
+		return;
+	memset(gd, 0, kk * (P->d + 1) * sizeof(double));
+	if (P->d > 0 && nr > 0)
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk,
+		    (int)P->d, (int)nr, 1, G + r0 * kk, (int)kk,
+		    P->u + r0 * P->d, (int)P->d, 0, gd, (int)P->d);
+	for (size_t i = r0; i < r1; i++)
+		for (size_t c = 0; c < kk; c++)
+			gb[c] += G[i * kk + c];
 }
 
-/* The sparse weights' part of the gradient, G's rows times the pairs,
- * added to GRAD: summed in P->ts (classes minor) row by row in order,
- * the same sums as straight into GRAD, then added in place. */
+/* Slice S of the columns: their weights' penalty (into P->pen[s]) and,
+ * with a gradient wanted, their gradient, each column's pairs times G's
+ * rows summed in row order (in P->ts, classes minor) and added to the
+ * penalty's. */
 TL_VECTOR_CLONES static void
-sparse_grad(const struct prob *P, size_t kk, const double *G, double *grad)
+eval_columns(void *ctx, size_t s)
 {
-	size_t D = P->d + P->m;
+	struct prob *P = ctx;
+	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m,
+	    j0 = tl_slice_at(P->m, s, SLICES), j1 = tl_slice_at(P->m, s + 1,
+	    SLICES);
+	const double *G = P->z + P->n * kk, *th = P->theta + P->d;
+	double pen = 0, *t;
 
-	memset(P->ts, 0, P->m * kk * sizeof(double));
-	for (size_t i = 0; i < P->n; i++)
-		for (size_t j = P->off[i]; j < P->off[i + 1]; j++)
-			add_scaled(P->ts + (size_t)P->col[j] * kk, G + i * kk,
-			    P->v[j], kk);
 	for (size_t c = 0; c < kk; c++)
-		for (size_t j = 0; j < P->m; j++)
-			grad[c * D + P->d + j] += P->ts[j * kk + c];
+		for (size_t j = j0; j < j1; j++)
+			pen += th[c * D + j] * th[c * D + j];
+	P->pen[s] = pen;
+	if (P->grad == NULL)
+		return;
+	for (size_t j = j0; j < j1; j++) {
+		t = P->ts + j * kk;
+		memset(t, 0, kk * sizeof(double));
+		for (size_t q = P->coff[j]; q < P->coff[j + 1]; q++)
+			add_scaled(t, G + (size_t)P->crow[q] * kk, P->cv[q], kk);
+	}
+	for (size_t c = 0; c < kk; c++)
+		for (size_t j = j0; j < j1; j++)
+			P->grad[c * D + P->d + j] = th[c * D + j] /
+			    (P->C * P->n) + P->ts[j * kk + c];
 }
 
-/* F / (C n) and its gradient; THETA as tl_sparselin_objective says. */
+/* F / (C n) and its gradient; THETA as tl_sparselin_objective says.  The
+ * sparse weights are copied column-slice by column-slice, the rows'
+ * slices then read them, and the columns' slices use the rows' gradient:
+ * three runs of the slices. */
 static double
-objective(const struct prob *P, const double *theta, double *grad)
+objective(struct prob *P, const double *theta, double *grad)
 {
-	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m, n = P->n;
-	const double *bias = theta + kk * D;
-	double *Z = P->z, *G = Z + n * kk, f, pen = 0;
+	size_t kk = P->k == 2 ? 1 : P->k, D = P->d + P->m, d = P->d;
+	double f = 0, pen = 0, cn = P->C * P->n, *gb;
 
-	for (size_t i = 0; i < n; i++)
-		memcpy(Z + i * kk, bias, kk * sizeof(double));
-	if (P->d > 0)
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n,
-		    (int)kk, (int)P->d, 1, P->u, (int)P->d, theta, (int)D, 1,
-		    Z, (int)kk);
-	sparse_logits(P, kk, theta, Z);
-	f = loss_grad(P, kk, Z, G);
-	for (size_t j = 0; j < kk * D; j++)
-		pen += theta[j] * theta[j];
-	f += pen / (2 * P->C * n);
+	P->theta = theta;
+	P->grad = grad;
+	tl_slices_run(SLICES, P->threads, weights_by_column, P);
+	tl_slices_run(SLICES, P->threads, eval_rows, P);
+	tl_slices_run(SLICES, P->threads, eval_columns, P);
+	for (size_t s = 0; s < SLICES; s++) {
+		f += P->loss[s];
+		pen += P->pen[s];
+	}
+	for (size_t c = 0; c < kk; c++)
+		for (size_t j = 0; j < d; j++)
+			pen += theta[c * D + j] * theta[c * D + j];
+	f = f / P->n + pen / (2 * cn);
 	if (grad == NULL)
 		return f;
-	for (size_t j = 0; j < kk * D; j++)
-		grad[j] = theta[j] / (P->C * n);
-	if (P->d > 0)
-		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk,
-		    (int)P->d, (int)n, 1, G, (int)kk, P->u, (int)P->d, 1, grad,
-		    (int)D);
-	memset(grad + kk * D, 0, kk * sizeof(double));
-	for (size_t i = 0; i < n; i++)
-		for (size_t c = 0; c < kk; c++)
-			grad[kk * D + c] += G[i * kk + c];
-	sparse_grad(P, kk, G, grad);
+	gb = grad + kk * D;
+	for (size_t c = 0; c < kk; c++) {
+		for (size_t j = 0; j < d; j++)
+			grad[c * D + j] = theta[c * D + j] / cn;
+		gb[c] = 0;
+	}
+	for (size_t s = 0; s < SLICES; s++) {
+		const double *gd = P->gd + s * kk * (d + 1);
+
+		for (size_t c = 0; c < kk; c++) {
+			for (size_t j = 0; j < d; j++)
+				grad[c * D + j] += gd[c * d + j];
+			gb[c] += gd[kk * d + c];
+		}
+	}
 	return f;
 }
 
 double
 tl_sparselin_objective(const double *u, size_t n, size_t d,
     const size_t *off, const uint32_t *col, const double *v, size_t m,
-    const size_t *y, size_t k, double C, const double *theta, double *grad)
+    const size_t *y, size_t k, double C, const double *theta, double *grad,
+    size_t threads)
 {
-	struct prob P = { n, d, m, k, (double *)u, (size_t *)off,
-	    (uint32_t *)col, (double *)v, (size_t *)y, C, NULL, NULL };
-	double f = prob_scratch(&P) == 0 ? objective(&P, theta, grad) : NAN;
+	struct prob P = { .n = n, .d = d, .m = m, .k = k, .u = (double *)u,
+	    .off = (size_t *)off, .col = (uint32_t *)col, .v = (double *)v,
+	    .y = (size_t *)y, .C = C };
+	double f = prob_scratch(&P, threads) == 0 ? objective(&P, theta,
+	    grad) : NAN;
 
 	scratch_free(&P);
 	return f;
@@ -593,7 +713,11 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 		goto fail;
 	P.C = o->C;
 	nth = kk * (data->d + s->m) + kk;
-	if (prob_scratch(&P) < 0 ||
+	/* the objective's slices run on the threads OpenBLAS would use, and
+	 * OpenBLAS on one meanwhile: its threads only spun on these thin
+	 * products (a quarter of the time, profiled on 51k rows) */
+	blas = openblas_get_num_threads();
+	if (prob_scratch(&P, blas < 1 ? 1 : (size_t)blas) < 0 ||
 	    (theta = calloc(nth, sizeof(double))) == NULL) {
 		prob_free(&P);
 		tl_errf(e, "out of memory");
@@ -604,9 +728,6 @@ tl_sparselin_fit(struct tl_sparselin *s, const struct tl_sparse_data *data,
 	lp.gtol = o->tol;
 	lp.max_iter = o->max_iter;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* OpenBLAS's threads only spin on these thin products (a quarter of
-	 * the time, profiled on 51k rows): one thread, as linear.c does */
-	blas = openblas_get_num_threads();
 	if (blas != 1)	/* fits side by side (tl-train --cv) set it once */
 		tl_blas_threads(1);
 	rc = tl_lbfgs_minimize(lbfgs_fn, &P, theta, nth, &lp, &lr);

@@ -125,13 +125,14 @@ void	tl_sparselin_proba_rows(const struct tl_sparselin *s,
 
 /* The objective F / (C n) at THETA and its gradient into GRAD (NULL: not
  * wanted), on N prepared rows: dense U (n x d doubles) and CSR (OFF, COL
- * < M, V), classes Y < K.  THETA is (w [d + m], b) when K == 2, else
- * (W [K x (d + m)] row-major, b [K]); the first d of a row's weights are
- * the dense part's.  For tests; NAN when out of memory. */
+ * < M, V), classes Y < K, on at most THREADS threads (large problems
+ * only).  THETA is (w [d + m], b) when K == 2, else (W [K x (d + m)]
+ * row-major, b [K]); the first d of a row's weights are the dense part's.
+ * For tests; NAN when out of memory. */
 double	tl_sparselin_objective(const double *u, size_t n, size_t d,
 	    const size_t *off, const uint32_t *col, const double *v, size_t m,
 	    const size_t *y, size_t k, double C, const double *theta,
-	    double *grad);
+	    double *grad, size_t threads);
 
 /* The description of S (kind "sparse-softmax"): tl_linear_meta's with a
  * "sparse" object {"buckets", "columns", "min_df", "idf": "smooth" or

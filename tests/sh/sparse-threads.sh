@@ -15,6 +15,11 @@ tl-embed -m "$M" --tsv --lexical <"$TL_TOP/examples/tweets.tsv" >t.vec
 OPENBLAS_NUM_THREADS=1 tl-train -q -C 10 -o 1.tlm t.vec
 OPENBLAS_NUM_THREADS=2 tl-train -q -C 10 -o 2.tlm t.vec
 cmp 1.tlm 2.tlm || { echo "not ok: the model depends on the thread count"; exit 1; }
+# ten times the records: enough work for the objective's own threads
+{ head -n 1 t.vec; for i in 0 1 2 3 4 5 6 7 8 9; do tail -n +2 t.vec; done; } >t10.vec
+OPENBLAS_NUM_THREADS=1 tl-train -q -C 10 -o 1.tlm t10.vec
+OPENBLAS_NUM_THREADS=2 tl-train -q -C 10 -o 2.tlm t10.vec
+cmp 1.tlm 2.tlm || { echo "not ok: the model depends on the thread count (4,000 rows)"; exit 1; }
 fail=0
 for n in 1 2 3; do
 	OPENBLAS_NUM_THREADS=$n tl-train -C 0.1,1,10 --dense-weight 0.3,1 \

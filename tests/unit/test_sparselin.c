@@ -39,16 +39,16 @@ gradcheck(size_t k)
 	for (size_t j = 0; j < nth; j++)
 		th[j] = rnd(&s);
 	T_CHECK(isfinite(tl_sparselin_objective(u, N, D, off, col, v, M, y,
-	    k, 0.7, th, g)));
+	    k, 0.7, th, g, 1)));
 	for (size_t j = 0; j < nth; j++) {
 		double t = th[j];
 
 		th[j] = t + h;
 		fp = tl_sparselin_objective(u, N, D, off, col, v, M, y, k, 0.7,
-		    th, NULL);
+		    th, NULL, 1);
 		th[j] = t - h;
 		fm = tl_sparselin_objective(u, N, D, off, col, v, M, y, k, 0.7,
-		    th, NULL);
+		    th, NULL, 1);
 		th[j] = t;
 		worst = fmax(worst, fabs((fp - fm) / (2 * h) - g[j]));
 	}
@@ -65,6 +65,70 @@ static void
 test_gradient_binary(void)
 {
 	gradcheck(2);
+}
+
+/* On a problem large enough for threads, the objective and its gradient
+ * are the same bits on 1 to 4 threads, the gradient agrees with central
+ * differences, and without a gradient the value is the same. */
+static void
+test_threads_same_bits(void)
+{
+	enum { BN = 5000, BD = 40, BM = 3000, BK = 5, PER = 12 };
+	size_t nth = BK * (BD + BM) + BK, *off = malloc((BN + 1) *
+	    sizeof(size_t)), *y = malloc(BN * sizeof(size_t));
+	uint32_t *col = malloc(BN * PER * sizeof(uint32_t));
+	double *u = malloc(BN * BD * sizeof(double)), *v = malloc(BN * PER *
+	    sizeof(double)), *th = malloc(nth * sizeof(double)),
+	    *g1 = malloc(nth * sizeof(double)), *g = malloc(nth *
+	    sizeof(double)), f1, f, h = 1e-5;
+	unsigned s = 11;
+
+	for (size_t i = 0; i < BN * BD; i++)
+		u[i] = rnd(&s);
+	off[0] = 0;
+	for (size_t i = 0; i < BN; i++) {
+		/* increasing columns, as the rows are prepared */
+		for (size_t j = 0; j < PER; j++) {
+			col[i * PER + j] = (uint32_t)(j * (BM / PER) +
+			    (size_t)(rnd(&s) + 1) * (BM / PER / 2 - 1) / 2);
+			v[i * PER + j] = rnd(&s);
+		}
+		off[i + 1] = (i + 1) * PER;
+		y[i] = (i * 7) % BK;
+	}
+	for (size_t j = 0; j < nth; j++)
+		th[j] = rnd(&s) / 10;
+	f1 = tl_sparselin_objective(u, BN, BD, off, col, v, BM, y, BK, 0.7,
+	    th, g1, 1);
+	T_CHECK(isfinite(f1));
+	for (size_t t = 2; t <= 4; t++) {
+		f = tl_sparselin_objective(u, BN, BD, off, col, v, BM, y, BK,
+		    0.7, th, g, t);
+		T_CHECK(f == f1 && memcmp(g, g1, nth * sizeof(double)) == 0);
+	}
+	T_CHECK(tl_sparselin_objective(u, BN, BD, off, col, v, BM, y, BK, 0.7,
+	    th, NULL, 2) == f1);
+	/* a dense weight, sparse weights of both ends and a bias */
+	for (size_t j = 0; j < nth; j += nth / 7) {
+		double t = th[j], fp, fm;
+
+		th[j] = t + h;
+		fp = tl_sparselin_objective(u, BN, BD, off, col, v, BM, y, BK,
+		    0.7, th, NULL, 2);
+		th[j] = t - h;
+		fm = tl_sparselin_objective(u, BN, BD, off, col, v, BM, y, BK,
+		    0.7, th, NULL, 2);
+		th[j] = t;
+		T_NEAR((fp - fm) / (2 * h), g1[j], 1e-7);
+	}
+	free(off);
+	free(y);
+	free(col);
+	free(u);
+	free(v);
+	free(th);
+	free(g1);
+	free(g);
 }
 
 /* The dense parts of six records of two values. */
@@ -412,6 +476,7 @@ main(void)
 {
 	T_RUN(test_gradient_multinomial);
 	T_RUN(test_gradient_binary);
+	T_RUN(test_threads_same_bits);
 	T_RUN(test_fit_save_load);
 	T_RUN(test_no_idf);
 	T_RUN(test_layout_and_rows);
