@@ -50,7 +50,9 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 	if (tl_pipeline_freeze(s, (size_t)n, pool, "tl-stack", out.f, digest,
 	    &e) == -1) {
 		tl_outfile_abort(&out);
-		tl_die_err(NULL, &e);
+		/* a stage that does not fit is the stages' fault, a failed
+		 * write the output's */
+		tl_die_err(e.errnum ? output : NULL, &e);
 	}
 	if (tl_outfile_commit(&out, &e) == -1)
 		tl_die_err(output, &e);
