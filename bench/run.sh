@@ -1027,6 +1027,7 @@ scikit-learn (vectorising: ${SP_vec_s} s more) and of the whole run for tl-train
 | scikit-learn, max_iter=1000 | ${SPC_fit_s} | | $(pct "$SPC_acc") | n_iter ${SPC_n_iter}, ${SPC_convergence_warnings} ConvergenceWarning(s) |
 
 Ratios (scikit-learn fit / tl-train run): $(r "$SP_fit_s" "$T_sp")x at its default max_iter, $(r "$SPC_fit_s" "$T_sp")x converged.
+
 EOF
 	rm -f "$W"/sp.*.bin "$W"/sp*.tlm
 }
