@@ -205,10 +205,13 @@ def mutate_model(rnd, b):
 	for _ in range(rnd.randint(1, 3)):
 		if tl is not None and rnd.random() < 0.6:
 			mutate_json(rnd, tl)
+		elif rnd.random() < 0.5:	# the tensors' entries alone
+			md = {k: v for k, v in hdr.items() if k == "__metadata__"}
+			hdr = {k: v for k, v in hdr.items() if k != "__metadata__"}
+			mutate_json(rnd, hdr)
+			hdr |= md
 		else:
-			mutate_json(rnd, {k: v for k, v in hdr.items()
-			    if k != "__metadata__"} if rnd.random() < 0.5
-			    else hdr)
+			mutate_json(rnd, hdr)
 	if tl is not None and isinstance(hdr.get("__metadata__"), dict):
 		hdr["__metadata__"]["tl"] = json.dumps(tl)
 	h = json.dumps(hdr).encode()

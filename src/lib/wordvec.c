@@ -17,11 +17,11 @@
 #include "model.h"
 #include "tokenize.h"
 #include "wordvec.h"
+#include "names.h"
 
 /* Values reserved up front at most (4 GiB of floats: every vector file
  * we know of fits, GloVe 840B's 2.2M x 300 included). */
 #define RESERVE_VALUES	((size_t)1 << 30)
-#include "names.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wordvec.c stores float32 in host order: little-endian hosts only"

@@ -23,10 +23,11 @@
 #include "blas.h"
 #include "cli.h"
 #include "cv.h"
+#include "slices.h"
 #include "sparselin.h"
 #include "train.h"
 
-#define MAX_WORKERS 8
+#define MAX_WORKERS 8	/* <= TL_SLICES_MAX */
 #define NONE SIZE_MAX
 
 /* The weightings of the sparse part cross-validation tries, {min_df,
@@ -183,11 +184,12 @@ key_of(double crit)
 	return isnan(crit) ? INFINITY : crit;
 }
 
-/* Take combinations in order until none is left. */
-static void *
-work(void *arg)
+/* Worker I of the array CTX: take combinations in order until none is
+ * left. */
+static void
+work(void *ctx, size_t i)
 {
-	struct worker *w = arg;
+	struct worker *w = (struct worker *)ctx + i;
 	struct cvrun *run = w->run;
 	size_t x;
 	float *t;
@@ -197,7 +199,7 @@ work(void *arg)
 		x = run->next++;
 		pthread_mutex_unlock(&run->mu);
 		if (x >= run->ncombo)
-			return NULL;
+			return;
 		fit_combo(w, x);
 		if (w->best_x == NONE || key_of(run->crit[x]) < w->best_key) {
 			t = w->best, w->best = w->out, w->out = t;
@@ -215,14 +217,13 @@ work(void *arg)
 	}
 }
 
-/* Run the grid on NT workers (the calling thread one of them); the
- * winner's index, its outputs copied to OOF (NULL: not wanted). */
+/* Run the grid on NT workers, a thread each (the calling thread one of
+ * them); the winner's index, its outputs copied to OOF (NULL: not
+ * wanted). */
 static size_t
 run_grid(struct cvrun *run, size_t nt, float *oof)
 {
 	struct worker wk[MAX_WORKERS];
-	pthread_t tid[MAX_WORKERS];
-	int started[MAX_WORKERS] = { 0 };
 	size_t n = run->D.n * run->t->k, win = 0;
 
 	for (size_t i = 0; i < nt; i++) {
@@ -233,12 +234,7 @@ run_grid(struct cvrun *run, size_t nt, float *oof)
 		    wk[i].best == NULL)
 			tl_die("out of memory");
 	}
-	for (size_t i = 1; i < nt; i++)
-		started[i] = pthread_create(&tid[i], NULL, work, &wk[i]) == 0;
-	work(&wk[0]);
-	for (size_t i = 1; i < nt; i++)
-		if (started[i])
-			pthread_join(tid[i], NULL);
+	tl_slices_run(nt, nt, work, wk);
 	for (size_t i = 1; i < nt; i++)
 		if (wk[i].best_x != NONE && (wk[i].best_key <
 		    wk[win].best_key || (wk[i].best_key == wk[win].best_key &&
