@@ -5,7 +5,7 @@ train tl+lex on the first N rows with grid A or B, score the rest
 (debian-desc: the 10,000 rows after the first N).  Not part of make bench
 (about 25 minutes on 2 cores); run from the top of the tree after make:
 
-    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | C | T
+    bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | C | K | T
 
 GRID T is the bench's TF-IDF peer (peers.py tfidf) on the same rows, for
 comparing the peer with tl+lex away from the test split.
@@ -26,6 +26,9 @@ EVAL_MAX = {"spam": None, "debian": 10000}
 GRID = {"A": "-C 0.1,1,10,100 --dense-weight 0.3,1",
     "B": "-C 0.1,1,10,100,1000 --dense-weight 0.1,0.3,1",
     "C": "-C 0.1,1,10,100,1000,10000 --dense-weight 0.03,0.1,0.3,1"}
+# K: grid C over word and character 2-5-gram features (--lexical-chars)
+GRID["K"] = GRID["C"]
+CHARS = {"K": " --lexical-chars 2-5"}
 
 
 def lines_of(data, seed):
@@ -85,9 +88,10 @@ def run(data, seed, n, grid):
 	if grid == "T":
 		return run_tfidf(sub, ev, n)
 	pre = f"{W}/{data}.s{seed}.n{n}.{grid}"
-	lex = f"{W}/{data}.s{seed}.n{n}.eval.lex"
+	chars = CHARS.get(grid, "")
+	lex = f"{W}/{data}.s{seed}.n{n}.eval{'.chars' if chars else ''}.lex"
 	emb = (f"bin/tl-embed -m {MODEL} --threads 1 --pool meanmax --lexical"
-	    " --binary --tsv")
+	    f"{chars} --binary --tsv")
 	sh = (f"{emb} <{sub} | bin/tl-train --cv 3 {GRID[grid]} -q -o {pre}.tlm"
 	    f" && {{ [ -s {lex} ] || {emb} <{ev} >{lex}; }}"
 	    f" && bin/tl-predict -m {pre}.tlm {lex} >{pre}.pred")
