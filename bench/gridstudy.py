@@ -7,6 +7,7 @@ train tl+lex on the first N rows with grid A or B, score the rest
 
     bench/gridstudy.py DATA GRID N SEED...   DATA spam | debian, GRID A | B | C | K | T
 
+GRID K is grid C over word and character n-grams (--lexical-chars 2-5).
 GRID T is the bench's TF-IDF peer (peers.py tfidf) on the same rows, for
 comparing the peer with tl+lex away from the test split.
 
