@@ -471,6 +471,13 @@ tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 		d->line++;
 		if (len > 0 && d->buf[len - 1] == '\n')
 			d->buf[--len] = '\0';
+		if (d->line == 1 && len >= 3 &&
+		    memcmp(d->buf, "\xef\xbb\xbf", 3) == 0) {
+			/* a UTF-8 byte order mark, as spreadsheets write:
+			 * not part of the first id or JSON object */
+			len -= 3;
+			memmove(d->buf, d->buf + 3, (size_t)len + 1);
+		}
 		doc->line = d->line;
 		if ((r = parse_line(d, (size_t)len, doc, e)) == 1)
 			return 1;
