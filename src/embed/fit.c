@@ -45,6 +45,7 @@ struct fit {
 	double			*x;		/* BLOCK x d */
 	double			*c;		/* d x d: X'X */
 	int64_t			*counts;	/* --counts */
+	struct tl_outfile	 out;		/* opened first */
 	uint64_t		 counter, docs, used, tokens, skipped;
 };
 
@@ -243,7 +244,6 @@ write_model(struct fit *f, const float *u, json_t *meta)
 {
 	struct tl_model *m = tl_embed_model(f->emb);
 	struct tl_model_writer *w = tl_model_writer_new();
-	struct tl_outfile out;
 	struct tl_err e;
 	uint64_t cshape[2] = { f->o->ncomp, f->d }, nshape[1];
 	size_t nslots;
@@ -275,13 +275,12 @@ write_model(struct fit *f, const float *u, json_t *meta)
 		    2, cshape, u, &e);
 	if (rc == -1)
 		tl_die_err(f->o->output, &e);
-	if (tl_outfile_open(&out, f->o->output, 1, &e) == -1)
-		tl_die_err(NULL, &e);
-	if (tl_model_writer_write(w, meta, out.f, digest, &e) == -1) {
-		tl_outfile_abort(&out);
+	if (tl_model_writer_write(w, meta, f->out.f, digest, &e) == -1) {
+		tl_outfile_abort(&f->out);
+		json_decref(meta);	/* dying: for the leak checker */
 		tl_die_err(f->o->output, &e);
 	}
-	if (tl_outfile_commit(&out, &e) == -1)
+	if (tl_outfile_commit(&f->out, &e) == -1)
 		tl_die_err(NULL, &e);
 	if (f->o->verbose)
 		tl_warn("%s: %zu component%s from %llu of %llu documents, "
@@ -305,6 +304,9 @@ embed_fit_main(int argc, char **argv)
 
 	fit_opts(argc, argv, &o);
 	f.o = &o;
+	/* open first: a bad -o fails before the text is read */
+	if (tl_outfile_open(&f.out, o.output, 1, &e) == -1)
+		tl_die_err(NULL, &e);
 	if (o.model == NULL && (o.model = embed_default_model(buf,
 	    sizeof(buf))) == NULL)
 		tl_die("no model: give one with -m (or set TL_MODEL)");

@@ -131,6 +131,9 @@ embed_import_main(int argc, char **argv)
 	json_t *meta;
 
 	import_opts(argc, argv, &o);
+	/* open first: a bad -o fails before the file is read */
+	if (tl_outfile_open(&out, o.output, 1, &e) == -1)
+		tl_die_err(NULL, &e);
 	name = tl_infile_name(o.input);
 	if ((f = tl_infile_open(o.input, &e)) == NULL)
 		tl_die_err(name, &e);
@@ -154,10 +157,10 @@ embed_import_main(int argc, char **argv)
 	    json_object_set_new(meta, "tokenizer",
 	    tl_tokenizer_spec_mode(o.tok)) == -1)
 		tl_die("out of memory");
-	if (tl_outfile_open(&out, o.output, 1, &e) == -1)
-		tl_die_err(NULL, &e);
 	if (tl_wordvec_write_as(&w, meta, o.dtype, out.f, digest, &e) == -1) {
 		tl_outfile_abort(&out);
+		json_decref(meta);	/* dying: for the leak checker */
+		tl_wordvec_free(&w);
 		tl_die_err(o.output ? o.output : "stdout", &e);
 	}
 	if (tl_outfile_commit(&out, &e) == -1)

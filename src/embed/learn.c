@@ -260,13 +260,12 @@ stem(const char *path, char *buf, size_t cap)
 	return buf;
 }
 
-/* Write the model learned by W to O's output. */
+/* Write the model learned by W to OUT, opened on O's output. */
 static void
 write_model(struct tl_w2v *w, const struct learn_opts *o,
     const json_t *tokenizer, struct tl_embed *init,
-    const struct tl_w2v_stats *st)
+    const struct tl_w2v_stats *st, struct tl_outfile *out)
 {
-	struct tl_outfile out;
 	struct tl_err e;
 	char namebuf[4096], digest[65];
 	const char *name = o->name;
@@ -284,13 +283,12 @@ write_model(struct tl_w2v *w, const struct learn_opts *o,
 		    "init") == -1)
 			tl_die("out of memory");
 	}
-	if (tl_outfile_open(&out, o->output, 1, &e) == -1)
-		tl_die_err(NULL, &e);
-	if (tl_w2v_write(w, meta, out.f, digest, &e) == -1) {
-		tl_outfile_abort(&out);
+	if (tl_w2v_write(w, meta, out->f, digest, &e) == -1) {
+		tl_outfile_abort(out);
+		json_decref(meta);	/* dying: for the leak checker */
 		tl_die_err(o->output ? o->output : "stdout", &e);
 	}
-	if (tl_outfile_commit(&out, &e) == -1)
+	if (tl_outfile_commit(out, &e) == -1)
 		tl_die_err(NULL, &e);
 	if (o->verbose)
 		tl_warn("%s: %zu words of dimension %zu from %llu tokens, "
@@ -308,6 +306,7 @@ embed_learn_main(int argc, char **argv)
 	struct tl_embed *init = NULL;
 	struct tl_tokens tok;
 	struct tl_w2v_stats st;
+	struct tl_outfile out;
 	struct progress prog = { isatty(2), 0 };
 	const json_t *tokenizer = NULL;
 	json_t *spec = NULL;
@@ -316,6 +315,9 @@ embed_learn_main(int argc, char **argv)
 	uint64_t counter = 0;
 
 	learn_opts(argc, argv, &o);
+	/* open first: a bad -o fails before minutes of learning */
+	if (tl_outfile_open(&out, o.output, 1, &e) == -1)
+		tl_die_err(NULL, &e);
 	if (o.init != NULL) {
 		if ((init = tl_embed_load(o.init, &e)) == NULL)
 			tl_die_err(o.init, &e);
@@ -345,7 +347,7 @@ embed_learn_main(int argc, char **argv)
 	if (tl_w2v_train(w, o.progress || prog.tty ? show_progress : NULL,
 	    &prog, &st, &e) == -1)
 		tl_die("learn: %s", e.msg);
-	write_model(w, &o, tokenizer, init, &st);
+	write_model(w, &o, tokenizer, init, &st, &out);
 	tl_w2v_free(w);
 	tl_embed_free(init);
 	json_decref(spec);

@@ -94,6 +94,7 @@ tl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	tl_outfile_cleanup_all();	/* an output opened before the check */
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);

@@ -67,7 +67,7 @@ open_in_place(struct tl_outfile *o, const char *path, int binary,
     struct tl_err *e)
 {
 	if ((o->f = fopen(path, "wb")) == NULL)
-		return tl_errf_sys(e, errno, "%s", path);
+		return tl_errf_sys(e, errno, "%s: cannot open", path);
 	if (binary && isatty(fileno(o->f))) {
 		fclose(o->f);
 		o->f = NULL;

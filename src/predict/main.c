@@ -623,7 +623,7 @@ main(int argc, char *argv[])
 	pr.top = (size_t)top < pr.k ? (size_t)top : pr.k;
 	pr.oname = output != NULL ? output : "stdout";
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
-		tl_die_err(output, &e);
+		tl_die_err(NULL, &e);	/* its messages name the file */
 	pr.f = out.f;
 	if (eval)
 		start_eval(&pr, no_auc);

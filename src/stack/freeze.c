@@ -46,7 +46,7 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 		s[i].digest = fs[i].digest;
 	}
 	if (tl_outfile_open(&out, output, 1, &e) == -1)
-		tl_die_err(output, &e);
+		tl_die_err(NULL, &e);	/* its messages name the file */
 	if (tl_pipeline_freeze(s, (size_t)n, pool, "tl-stack", out.f, digest,
 	    &e) == -1) {
 		tl_outfile_abort(&out);
@@ -55,7 +55,7 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 		tl_die_err(e.errnum ? output : NULL, &e);
 	}
 	if (tl_outfile_commit(&out, &e) == -1)
-		tl_die_err(output, &e);
+		tl_die_err(NULL, &e);
 	for (int i = 0; i < n; i++)
 		tl_model_free(s[i].model);
 }

@@ -584,7 +584,7 @@ main(int argc, char *argv[])
 		load_stage(&st.stage[st.nstage++]);
 	}
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
-		tl_die_err(output, &e);
+		tl_die_err(NULL, &e);	/* its messages name the file */
 	st.f = out.f;
 	st.binary = binary;
 	st.no_header = no_header;

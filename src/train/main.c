@@ -410,16 +410,19 @@ write_oof(const char *path, const struct rows *r, const struct targets *t,
 	struct tl_err e;
 
 	tl_vechdr_init(&h);
+	if (tl_outfile_open(&out, path, 0, &e) != 0)
+		tl_die_err(NULL, &e);	/* its messages name the file */
 	if (tl_vechdr_set_names(&h, t->k, (const char *const *)t->classes,
-	    &e) != 0 || tl_outfile_open(&out, path, 0, &e) != 0 ||
-	    (w = tl_vecwriter_new(out.f, &h, 0, 0, &e)) == NULL)
+	    &e) != 0 || (w = tl_vecwriter_new(out.f, &h, 0, 0, &e)) == NULL)
 		tl_die_err(path, &e);
 	for (size_t i = 0; i < r->n; i++)
 		if (tl_vecwriter_put(w, rows_id(r, i), rows_label(r, i),
 		    oof + i * t->k, &e) != 0)
 			tl_die_err(path, &e);
-	if (tl_vecwriter_flush(w, &e) != 0 || tl_outfile_commit(&out, &e) != 0)
+	if (tl_vecwriter_flush(w, &e) != 0)
 		tl_die_err(path, &e);
+	if (tl_outfile_commit(&out, &e) != 0)
+		tl_die_err(NULL, &e);
 	tl_vecwriter_free(w);
 	tl_vechdr_free(&h);
 }
@@ -535,7 +538,7 @@ main(int argc, char *argv[])
 	r.kind = op.lo.kind;
 	/* open first: a terminal is refused before any work is done */
 	if (tl_outfile_open(&out, op.output, 1, &e) == -1)
-		tl_die_err(op.output, &e);
+		tl_die_err(NULL, &e);	/* its messages name the file */
 	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
 	    &(struct tl_cli_streams){ rows_on_header, rows_on_block, &r });
 	if (argc - optind <= 1)
