@@ -454,6 +454,21 @@ parse_line(struct tl_docs *d, size_t len, struct tl_doc *doc,
 	return tl_errf(e, "unknown document format");
 }
 
+/* Whether the first line of a file, S (LEN bytes), starts a vector stream:
+ * given to a reader of text by mistake (a pipeline model in tl-predict),
+ * it would be embedded as words, header and all. */
+static int
+is_vector_stream(const char *s, size_t len)
+{
+	static const char text[] = "#{\"tl\":\"vectors\"";
+	static const char binary[] = "TLVB\1\0\0\0";
+
+	return (len >= sizeof(text) - 1 &&
+	    memcmp(s, text, sizeof(text) - 1) == 0) ||
+	    (len >= sizeof(binary) - 1 &&
+	    memcmp(s, binary, sizeof(binary) - 1) == 0);
+}
+
 int
 tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 {
@@ -477,6 +492,13 @@ tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 			 * not part of the first id or JSON object */
 			len -= 3;
 			memmove(d->buf, d->buf + 3, (size_t)len + 1);
+		}
+		if (d->line == 1 && is_vector_stream(d->buf, (size_t)len)) {
+			tl_errf(e, "a vector stream (see tl-formats(5)), "
+			    "where text was expected");
+			e->pos_kind = TL_POS_LINE;
+			e->pos = 1;
+			return -1;
 		}
 		doc->line = d->line;
 		if ((r = parse_line(d, (size_t)len, doc, e)) == 1)

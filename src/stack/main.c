@@ -55,6 +55,7 @@ struct stack {
 	float		*out;		/* BLOCK_ROWS x dim_out */
 	float		*proba;		/* BLOCK_ROWS x largest k */
 	FILE		*f;		/* where the stream goes */
+	const char	*oname;		/* its name in messages */
 	int		 binary, no_header, only;
 	int		 force;		/* heads of another embedding too */
 	/* Raw text in, an embedding first: it makes the records' own
@@ -324,7 +325,7 @@ start(struct stack *st, const char *name, const struct tl_vechdr *in)
 		tl_die("out of memory");
 	if ((st->w = tl_vecwriter_new(st->f, &st->hdr, st->binary,
 	    st->no_header, &e)) == NULL)
-		tl_die_err("stdout", &e);
+		tl_die_err(st->oname, &e);
 }
 
 /* Copy the N rows of K outputs in st->proba to the columns of st->out
@@ -359,8 +360,22 @@ put_rows(struct stack *st, size_t n, char *const *id, char *const *label,
 		} else
 			rc = tl_vecwriter_put(st->w, id[r], label[r], x, &e);
 		if (rc == -1)
-			tl_die_err("stdout", &e);
+			tl_die_err(st->oname, &e);
 	}
+}
+
+/* A model's outputs that are not finite: the record at POS of NAME (a
+ * line, or a byte offset when BINARY) overflowed its arithmetic. */
+static _Noreturn void
+die_overflow(const char *name, int binary, uint64_t pos)
+{
+	struct tl_err e;
+
+	if (binary)
+		tl_errf_byte(&e, pos, TL_HEAD_OVERFLOW);
+	else
+		tl_errf_line(&e, pos, TL_HEAD_OVERFLOW);
+	tl_die_err(name, &e);
 }
 
 static void
@@ -369,9 +384,6 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 {
 	struct stack *st = ctx;
 	size_t r, i, at = st->dim_keep;
-
-	(void)name;	/* records were checked by the reader */
-	(void)binary;
 	struct tl_err e;
 
 	for (r = 0; r < b->n && st->dim_keep > 0; r++)
@@ -385,6 +397,9 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
 		    st->proba, &e) == -1)
 			tl_die_err(st->stage[i].path, &e);
+		if ((r = tl_head_first_nonfinite(st->proba, b->n,
+		    tl_head_out_dim(h))) < b->n)
+			die_overflow(name, binary, b->pos[r]);
 		at = place(st, b->n, at, tl_head_out_dim(h));
 	}
 	put_rows(st, b->n, b->id, b->label, b);
@@ -409,10 +424,14 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 			    sizeof(float) * st->dim_keep);
 	}
 	for (size_t i = 0; i < st->nstage; i++) {
+		size_t k = tl_head_out_dim(st->stage[i].head), r;
+
 		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
 		    b->n, st->proba, &e) == -1)
 			tl_die_err(name, &e);
-		at = place(st, b->n, at, tl_head_out_dim(st->stage[i].head));
+		if ((r = tl_head_first_nonfinite(st->proba, b->n, k)) < b->n)
+			die_overflow(name, 0, b->line[r]);
+		at = place(st, b->n, at, k);
 	}
 	put_rows(st, b->n, b->id, b->label, NULL);
 }
@@ -586,6 +605,7 @@ main(int argc, char *argv[])
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(NULL, &e);	/* its messages name the file */
 	st.f = out.f;
+	st.oname = output != NULL ? output : "stdout";
 	st.binary = binary;
 	st.no_header = no_header;
 	st.only = only;
@@ -597,7 +617,7 @@ main(int argc, char *argv[])
 		tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
 		    &(struct tl_cli_streams){ on_header, on_block, &st });
 	if (st.w != NULL && tl_vecwriter_flush(st.w, &e) == -1)
-		tl_die_err(output != NULL ? output : "stdout", &e);
+		tl_die_err(st.oname, &e);
 	if (tl_outfile_commit(&out, &e) == -1)
 		tl_die_err(NULL, &e);
 	tl_vecwriter_free(st.w);
