@@ -1549,6 +1549,10 @@ fit_store(struct fit *F, struct tl_linear *lin, const double *th,
 	struct tl_linear_score sc;
 	size_t k = F->k, d = F->d;
 
+	for (size_t j = 0; j < k * d + k; j++)
+		if (!isfinite((float)th[j]))
+			return tl_errf(e, "training diverged: the weights are "
+			    "not finite (input values too large?)");
 	for (size_t j = 0; j < k * d; j++)
 		lin->w[j] = (float)th[j];
 	for (size_t j = 0; j < k; j++)

@@ -765,6 +765,13 @@ tl_mlp_fit(struct tl_mlp *m, const struct tl_linear_data *data,
 	unscale_targets(&F, data);
 	fit_figures(&F, r);
 	tl_blas_threads(threads);
+	for (size_t j = 0; j < np; j++)
+		if (!isfinite(m->p[j])) {
+			fit_free(&F);
+			tl_mlp_free(m);
+			return tl_errf(e, "training diverged: the weights are "
+			    "not finite (input values too large?)");
+		}
 	r->rows = F.ntr;
 	r->val_rows = F.nval;
 	fit_free(&F);

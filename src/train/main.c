@@ -8,12 +8,14 @@
  * and of the model it started from.  Equal inputs and options give
  * byte-identical models.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cv.h"
@@ -143,6 +145,19 @@ parse_C(struct opts *op, const char *s)
 	}
 }
 
+/* Whether paths A and B name one file: the same string, or, when both
+ * exist, the same inode. */
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static void
 parse_args(int argc, char *argv[], struct opts *op)
 {
@@ -257,6 +272,10 @@ parse_args(int argc, char *argv[], struct opts *op)
 	    (op->output == NULL || strcmp(op->output, "-") == 0))
 		tl_usage_error("--oof -: standard output already takes the "
 		    "model; give -o MODEL");
+	if (op->oof != NULL && op->output != NULL && same_file(op->oof,
+	    op->output))
+		tl_usage_error("--oof %s: the model goes to that file too",
+		    op->oof);
 	if (op->mlp_opts && !op->mlp)
 		tl_usage_error("--batch, --dropout, --epochs, --hidden, --lr, "
 		    "--patience, --regression and --val-fraction need -t mlp");
@@ -397,32 +416,43 @@ cross_validate(struct opts *op, const struct tl_linear_data *D,
 	    -best_crit : best_crit);
 }
 
-/* Write the out-of-fold outputs OOF (n x k) of R to PATH as a vector
- * stream: ids and labels of the input, components named by the classes;
- * no producing model (model ""), as no single model made them. */
+/* A failed write of the --oof outputs to OUT: fatal, unless their reader
+ * went away (--oof - | head), which leaves the model to be written. */
 static void
-write_oof(const char *path, const struct rows *r, const struct targets *t,
-    const float *oof)
+oof_failed(struct tl_outfile *out, const char *path, const struct tl_err *e)
 {
-	struct tl_outfile out;
+	if (e->errnum != EPIPE)
+		tl_die_err(path, e);
+	tl_outfile_abort(out);
+}
+
+/* Write the out-of-fold outputs OOF (n x k) of R to OUT, opened on PATH,
+ * as a vector stream: ids and labels of the input, components named by
+ * the classes; no producing model (model ""), as no single model made
+ * them. */
+static void
+write_oof(struct tl_outfile *out, const char *path, const struct rows *r,
+    const struct targets *t, const float *oof)
+{
 	struct tl_vecwriter *w;
 	struct tl_vechdr h;
 	struct tl_err e;
+	const char *name = tl_infile_name(path);	/* "-": stdin */
 
+	if (strcmp(name, "stdin") == 0)
+		name = "stdout";
 	tl_vechdr_init(&h);
-	if (tl_outfile_open(&out, path, 0, &e) != 0)
-		tl_die_err(NULL, &e);	/* its messages name the file */
 	if (tl_vechdr_set_names(&h, t->k, (const char *const *)t->classes,
-	    &e) != 0 || (w = tl_vecwriter_new(out.f, &h, 0, 0, &e)) == NULL)
-		tl_die_err(path, &e);
-	for (size_t i = 0; i < r->n; i++)
+	    &e) != 0 || (w = tl_vecwriter_new(out->f, &h, 0, 0, &e)) == NULL)
+		oof_failed(out, name, &e);
+	for (size_t i = 0; out->f != NULL && i < r->n; i++)
 		if (tl_vecwriter_put(w, rows_id(r, i), rows_label(r, i),
 		    oof + i * t->k, &e) != 0)
-			tl_die_err(path, &e);
-	if (tl_vecwriter_flush(w, &e) != 0)
-		tl_die_err(path, &e);
-	if (tl_outfile_commit(&out, &e) != 0)
-		tl_die_err(NULL, &e);
+			oof_failed(out, name, &e);
+	if (out->f != NULL && tl_vecwriter_flush(w, &e) != 0)
+		oof_failed(out, name, &e);
+	if (tl_outfile_commit(out, &e) != 0)
+		oof_failed(out, NULL, &e);	/* its messages name it */
 	tl_vecwriter_free(w);
 	tl_vechdr_free(&h);
 }
@@ -511,7 +541,7 @@ main(int argc, char *argv[])
 	struct tl_linear_report rep;
 	struct tl_linear_data D;
 	struct tl_linear lin;
-	struct tl_outfile out;
+	struct tl_outfile out, oofout;
 	struct targets t;
 	struct tl_err e;
 	double *sw = NULL;
@@ -537,7 +567,8 @@ main(int argc, char *argv[])
 	tl_vechdr_init(&r.hdr);
 	r.kind = op.lo.kind;
 	/* open first: a terminal is refused before any work is done */
-	if (tl_outfile_open(&out, op.output, 1, &e) == -1)
+	if (tl_outfile_open(&out, op.output, 1, &e) == -1 ||
+	    (op.oof != NULL && tl_outfile_open(&oofout, op.oof, 0, &e) == -1))
 		tl_die_err(NULL, &e);	/* its messages name the file */
 	tl_cli_read_streams(argv + optind, argc - optind, BLOCK_ROWS,
 	    &(struct tl_cli_streams){ rows_on_header, rows_on_block, &r });
@@ -576,7 +607,7 @@ main(int argc, char *argv[])
 	}
 	if (op.mlp || r.sparse > 0) {
 		if (oof != NULL)
-			write_oof(op.oof, &r, &t, oof);
+			write_oof(&oofout, op.oof, &r, &t, oof);
 		commit(&out);
 		tl_mlp_free(&in.mlp);
 		targets_free(&t);
@@ -591,7 +622,7 @@ main(int argc, char *argv[])
 	fit(&op, &D, &t, &lin, &rep);
 	save(&op, &lin, &r, &rep, cv, &out);
 	if (oof != NULL)
-		write_oof(op.oof, &r, &t, oof);
+		write_oof(&oofout, op.oof, &r, &t, oof);
 	commit(&out);
 	if (!op.quiet)
 		report(&op, &r, &t, &rep);

@@ -53,4 +53,18 @@ for cmd in "tl-predict -m m.tlm bigger.vec" "tl-stack -m m.tlm bigger.vec"; do
 	[ "$(cat rc)" = 0 ] || no "$cmd | head: exit $(cat rc)"
 	[ -s err ] && no "$cmd | head: stderr '$(cat err)'"
 done
+
+# --oof - cut short by head: the model is still written, status 0; all
+# three fitters (dense, sparse, mlp) write it the same way.
+awk 'BEGIN { OFS = "\t"; print "#{\"tl\":\"vectors\",\"version\":1,\"dim\":2,\"sparse\":8}"
+	for (i = 0; i < 30000; i++) print "r" i, "c" i % 2, i % 5, i % 3, (i % 2) ":1" }' >sp.vec
+for cmd in "tl-train -q --cv 2 -o oof.tlm bigger.vec" \
+    "tl-train -q --cv 2 -o oof.tlm sp.vec" \
+    "tl-train -q -t mlp --epochs 2 --cv 2 -o oof.tlm bigger.vec"; do
+	rm -f oof.tlm
+	{ $cmd --oof - 2>err; echo $? >rc; } | head -n 1 >/dev/null
+	[ "$(cat rc)" = 0 ] || no "$cmd --oof - | head: exit $(cat rc)"
+	[ -s oof.tlm ] || no "$cmd --oof - | head: no model"
+	[ -s err ] && no "$cmd --oof - | head: stderr '$(cat err)'"
+done
 exit $fail
