@@ -322,11 +322,15 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->t.name, y->t.name);
 }
 
-/* Sort the tensors into file order and refuse overlapping data. */
+/* Sort the tensors into file order and check that their data cover the
+ * DATASIZE bytes after the header exactly, as the format says and the
+ * reference reader checks: no overlaps, no gaps, nothing after them (a
+ * file with more would not load there). */
 static int
-check_overlaps(struct tl_model *m, struct tl_err *e)
+check_coverage(struct tl_model *m, uint64_t datasize, struct tl_err *e)
 {
 	const struct entry *prev = NULL;
+	uint64_t at = 0, base = 8 + m->hdr_len;
 	char a[64], b[64];
 
 	qsort(m->ent, m->nent, sizeof(*m->ent), entry_cmp);
@@ -337,7 +341,7 @@ check_overlaps(struct tl_model *m, struct tl_err *e)
 			continue;	/* empty: overlaps nothing */
 		/* sorted and disjoint so far: prev ends furthest */
 		if (prev != NULL && en->begin < prev->end)
-			return tl_errf_byte(e, 8 + m->hdr_len + en->begin,
+			return tl_errf_byte(e, base + en->begin,
 			    "tensor '%s' [%llu, %llu) overlaps tensor '%s' "
 			    "[%llu, %llu)", shown(en->t.name, a),
 			    (unsigned long long)en->begin,
@@ -345,8 +349,17 @@ check_overlaps(struct tl_model *m, struct tl_err *e)
 			    shown(prev->t.name, b),
 			    (unsigned long long)prev->begin,
 			    (unsigned long long)prev->end);
+		if (en->begin > at)
+			return tl_errf_byte(e, base + at, "data bytes [%llu, "
+			    "%llu) belong to no tensor",
+			    (unsigned long long)at,
+			    (unsigned long long)en->begin);
+		at = en->end;
 		prev = en;
 	}
+	if (at < datasize)
+		return tl_errf_byte(e, base + at, "%llu bytes after the last "
+		    "tensor's data", (unsigned long long)(datasize - at));
 	return 0;
 }
 
@@ -453,7 +466,7 @@ model_parse(struct tl_model *m, struct tl_err *e)
 		if (parse_tensor(&m->ent[m->nent++], key, v, datasize, e) == -1)
 			goto out;
 	}
-	if (check_overlaps(m, e) == -1 || place_data(m, e) == -1)
+	if (check_coverage(m, datasize, e) == -1 || place_data(m, e) == -1)
 		goto out;
 	rc = 0;
 out:

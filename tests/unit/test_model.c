@@ -370,6 +370,11 @@ static const struct bad {
 	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
 	  "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]}}", 8,
 	  "tensor 'b' [4, 8) overlaps tensor 'a' [0, 8)", 0 },
+	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+	  "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[8,12]}}", 12,
+	  "data bytes [4, 8) belong to no tensor", 0 },
+	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
+	  "2 bytes after the last tensor's data", 0 },
 	{ "{\"__metadata__\":[]}", 0,
 	  "__metadata__: expected an object of strings", 8 },
 	{ "{\"__metadata__\":{\"x\":1}}", 0,
@@ -402,6 +407,10 @@ t_bad_headers(void)
 		    e.pos_kind == TL_POS_BYTE && (t->pos == 0 || e.pos == t->pos);
 		/* an overlap names the later tensor's first byte */
 		if (t->pos == 0 && strstr(t->msg, "overlaps") != NULL)
+			ok = ok && e.pos == 8 + strlen(t->hdr) + 4;
+		/* a gap or trailing bytes: the first byte of no tensor */
+		if (t->pos == 0 && (strstr(t->msg, "no tensor") != NULL ||
+		    strstr(t->msg, "after the last") != NULL))
 			ok = ok && e.pos == 8 + strlen(t->hdr) + 4;
 		if (!ok)
 			fprintf(stderr, "bads[%zu]: got byte %llu: %s\n", i,
@@ -482,17 +491,17 @@ t_foreign(void)
 	static const char *hdr = "{\"b\":{\"dtype\":\"U8\",\"shape\":[3],"
 	    "\"data_offsets\":[0,3]},\"f\":{\"dtype\":\"F32\",\"shape\":[2],"
 	    "\"data_offsets\":[3,11]},\"g\":{\"dtype\":\"I64\",\"shape\":[1],"
-	    "\"data_offsets\":[16,24]},\"z\":{\"dtype\":\"F16\",\"shape\":[0],"
+	    "\"data_offsets\":[11,19]},\"z\":{\"dtype\":\"F16\",\"shape\":[0],"
 	    "\"data_offsets\":[3,3]},\"__metadata__\":{\"format\":\"pt\"}}";
 	size_t n;
-	unsigned char *b = mk(hdr, 24, &n);
+	unsigned char *b = mk(hdr, 19, &n);
 	struct tl_err e;
 	struct tl_model *m;
 	const struct tl_tensor *f;
 	float want[2];
 
-	/* F32 at an odd offset, a gap before "g", an empty tensor sharing an
-	 * offset, no tl description */
+	/* F32 and I64 at odd offsets, an empty tensor sharing an offset, no
+	 * tl description */
 	m = tl_model_load_mem(b, n, &e);
 	T_CHECK(m != NULL);
 	if (m == NULL) {
