@@ -307,6 +307,11 @@ parse_metadata(struct tl_model *m, json_t *md, struct tl_err *e)
 	if (!json_is_object(m->meta))
 		return tl_errf_byte(e, HEADER_POS, "__metadata__[\"tl\"]: "
 		    "expected a JSON object, found an array");
+	v = json_object_get(m->meta, "format_version");
+	if (v != NULL && !(json_is_integer(v) && json_integer_value(v) == 1))
+		return tl_errf_byte(e, HEADER_POS, "__metadata__[\"tl\"]: "
+		    "format_version is not 1, the only one this version "
+		    "reads");
 	return 0;
 }
 

@@ -383,6 +383,8 @@ static const struct bad {
 	  "__metadata__[\"tl\"]: not valid JSON", 8 },
 	{ "{\"__metadata__\":{\"tl\":\"[1]\"}}", 0,
 	  "__metadata__[\"tl\"]: expected a JSON object", 8 },
+	{ "{\"__metadata__\":{\"tl\":\"{\\\"format_version\\\":2}\"}}", 0,
+	  "format_version is not 1", 8 },
 	{ "{\"__metadata__\":{\"tl\":\"{\\\"a\\\":1,\\\"a\\\":2}\"}}", 0,
 	  "duplicate object key", 8 },
 	{ "{\"a\\u0000b\":{}}", 0, "NUL byte", 0 },
