@@ -1,5 +1,6 @@
 /* The shared edges of every tl tool; see cli.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,27 @@ on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* A standard descriptor the caller closed (prog <&-) would be the next
+ * file opened, so that -o FILE became standard input.  Hold each closed
+ * one on /dev/null opened the other way round, so that using it fails
+ * (EBADF) as using the closed one would, as gnulib's stdopen does. */
+static void
+hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (got != fd) {	/* not the lowest free one: give up */
+			if (got >= 0)
+				close(got);
+			_exit(TL_EXIT_FAIL);
+		}
+	}
+}
+
 void
 tl_cli_init(const char *progname)
 {
@@ -29,6 +51,7 @@ tl_cli_init(const char *progname)
 	static char inbuf[1 << 16], outbuf[1 << 16];
 
 	tl_progname = progname;
+	hold_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_fatal_signal);
 	signal(SIGTERM, on_fatal_signal);
