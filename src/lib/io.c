@@ -200,13 +200,30 @@ tl_outfile_abort(struct tl_outfile *o)
 	o->tmp = o->path = NULL;
 }
 
+static int stdin_model;		/* a model was read from stdin */
+
+int
+tl_stdin_take_for_model(struct tl_err *e)
+{
+	if (stdin_model)
+		return tl_errf(e, "standard input already gave a model");
+	stdin_model = 1;
+	return 0;
+}
+
 FILE *
 tl_infile_open(const char *path, struct tl_err *e)
 {
 	FILE *f;
 
-	if (path == NULL || strcmp(path, "-") == 0)
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (stdin_model) {
+			tl_errf(e, "standard input gave the model (-m -): "
+			    "give the data as a file");
+			return NULL;
+		}
 		return stdin;
+	}
 	if ((f = fopen(path, "rb")) == NULL)
 		tl_errf_sys(e, errno, "cannot open");
 	else	/* as stdin's (tl_cli_init) */

@@ -40,8 +40,13 @@ void	tl_outfile_abort(struct tl_outfile *o);
 /* Remove every pending temporary file (async-signal-safe). */
 void	tl_outfile_cleanup_all(void);
 
+/* Standard input is read by one reader: a model read from it (-m -)
+ * takes it, and the next reader of it, data or another model, fails.
+ * 0, or -1 with E filled in when a model already took it. */
+int	tl_stdin_take_for_model(struct tl_err *e);
+
 /* Open PATH for reading ("-" or NULL: standard input).  NULL with E
- * filled in on failure. */
+ * filled in on failure (standard input taken by a model, too). */
 FILE	*tl_infile_open(const char *path, struct tl_err *e);
 
 /* The name of PATH in messages: "stdin" for "-" or NULL. */

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "evp.h"
+#include "io.h"
 #include "model.h"
 
 /* Tensor bytes are used as they lie in the file (mapped, not converted). */
@@ -630,9 +631,11 @@ tl_model_load(const char *path, struct tl_err *e)
 	struct stat st;
 	int fd, stdin_ = path == NULL || strcmp(path, "-") == 0, rc, mapped = 0;
 
-	if (stdin_)
+	if (stdin_) {
+		if (tl_stdin_take_for_model(e) == -1)
+			return NULL;
 		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		tl_errf_sys(e, errno, "cannot open");
 		return NULL;
 	}
