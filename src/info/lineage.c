@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "digestcache.h"
@@ -160,12 +161,17 @@ mfiles_scan(struct mfiles *fs, const char *path)
 	if ((n = scandir(dir, &ents, is_tlm, alphasort)) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
+		struct stat st;
+
 		if (strcmp(dir, ".") == 0)
 			snprintf(file, sizeof(file), "%s", ents[i]->d_name);
 		else
 			snprintf(file, sizeof(file), "%s/%s", dir,
 			    ents[i]->d_name);
-		(void)mfiles_add(fs, file, 1);
+		/* regular files only: a FIFO or a device would block or
+		 * never end */
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+			(void)mfiles_add(fs, file, 1);
 		free(ents[i]);
 	}
 	free(ents);
