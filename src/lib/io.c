@@ -60,6 +60,22 @@ final_path(const char *path)
 	return strdup(path);
 }
 
+/* The mode of a file written to PATH: that of the file it replaces, so
+ * that a private file stays private, or else 0666 less the umask (a model
+ * is a file to hand on; mkstemp makes 0600). */
+static mode_t
+new_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return st.st_mode & 07777;
+	mask = umask(0);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 /* A device or FIFO (/dev/null, a named pipe) is written in place: renaming
  * over it would replace the device with a regular file. */
 static int
@@ -118,13 +134,7 @@ tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
 		memset(o, 0, sizeof(*o));
 		return tl_errf_sys(e, errnum, "%s: cannot create", path);
 	}
-	/* mkstemp makes 0600; a model is a file to hand on, so honour umask */
-	{
-		mode_t mask = umask(0);
-
-		umask(mask);
-		(void)fchmod(fd, 0666 & ~mask);
-	}
+	(void)fchmod(fd, new_mode(o->path));
 	pending_add(o->tmp);
 	if ((o->f = fdopen(fd, "wb")) == NULL) {
 		int errnum = errno;

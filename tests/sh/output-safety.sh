@@ -35,6 +35,13 @@ ln -s m.tlm link.tlm
 tl-train -q -o link.tlm good.vec && [ -L link.tlm ] || no "-o through a link lost the link"
 tl-train -q -o . good.vec 2>err && no "-o directory succeeded"
 
+# Replacing a file keeps its mode (a private file stays private); a new
+# file gets 0666 less the umask.
+chmod 600 m.tlm && tl-train -q -o m.tlm good.vec &&
+    [ "$(stat -c %a m.tlm)" = 600 ] || no "-o over a 0600 file: mode $(stat -c %a m.tlm)"
+rm -f new.tlm && (umask 027 && tl-train -q -o new.tlm good.vec) &&
+    [ "$(stat -c %a new.tlm)" = 640 ] || no "-o new file, umask 027: mode $(stat -c %a new.tlm)"
+
 # Binary output to a terminal is refused (script(1) gives the tool a tty).
 if command -v script >/dev/null 2>&1; then
 	for cmd in "tl-stack --binary -m m.tlm good.vec" "tl-train -q good.vec" \
