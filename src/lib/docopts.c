@@ -34,8 +34,18 @@ tl_docopts_parse(int ch, const char *arg, struct tl_docs_opts *d)
 void
 tl_docopts_check(const struct tl_docs_opts *d)
 {
-	if (d->format == TL_DOCS_JSONL)
+	const char *paths[] = { d->text_field, d->id_field, d->label_field };
+	const char *what[] = { "text", "id", "label" };
+	struct tl_err e;
+
+	if (d->format == TL_DOCS_JSONL) {
+		/* before any output: a bad path is the command line's fault */
+		for (int i = 0; i < 3; i++)
+			if (paths[i] != NULL &&
+			    tl_docs_path_check(paths[i], what[i], &e) == -1)
+				tl_usage_error("%s", e.msg);
 		return;
+	}
 	if (d->text_field != NULL)
 		tl_usage_error("--text-field needs --jsonl");
 	if (d->id_field != NULL)

@@ -111,6 +111,16 @@ path_free(struct path *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int
+tl_docs_path_check(const char *s, const char *what, struct tl_err *e)
+{
+	struct path p = { 0 };
+	int rc = path_parse(&p, s, what, e);
+
+	path_free(&p);
+	return rc;
+}
+
 /* Borrowed: the value at the keys of P under V, or NULL.  A key made of
  * digits indexes an array. */
 static json_t *

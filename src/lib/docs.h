@@ -55,6 +55,11 @@ struct tl_docs;
  * from *COUNTER, which is incremented per document, so that ids continue
  * across several inputs.  A new reader, or NULL with E filled in (an
  * empty field path or key). */
+/* Whether S is a usable dotted path for --WHAT-field (no empty key).  0,
+ * or -1 with E filled in. */
+int		 tl_docs_path_check(const char *s, const char *what,
+		    struct tl_err *e);
+
 struct tl_docs	*tl_docs_open(FILE *f, const struct tl_docs_opts *o,
 		    uint64_t *counter, struct tl_err *e);
 
