@@ -30,7 +30,7 @@
 
 /* Long options only: values outside the range of option characters. */
 enum {
-	OPT_CLASS_WEIGHT = 256, OPT_CV, OPT_INIT, OPT_L2_TO_INIT, OPT_MAX_ITER,
+	OPT_CLASS_WEIGHT = 256, OPT_CV, OPT_FORCE, OPT_INIT, OPT_L2_TO_INIT, OPT_MAX_ITER,
 	OPT_OOF, OPT_SEED, OPT_STANDARDIZE, OPT_TOL, OPT_VERSION, OPT_WEIGHTS,
 	OPT_DENSE_WEIGHT
 };
@@ -47,6 +47,7 @@ struct opts {
 	const char *output, *oof, *init, *weights;
 	const char *dense_weight;	/* --dense-weight list (sparsefit.c) */
 	int	  quiet;
+	int	  force;		/* --init on another embedding */
 };
 
 /* The --init model, loaded. */
@@ -55,6 +56,7 @@ struct init {
 	struct tl_mlp mlp;	/* -t mlp */
 	char	  digest[65];
 	char	  kind[32];
+	char	  input_model[65];	/* embedding of its training vectors */
 };
 
 static void
@@ -62,11 +64,11 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: tl-train [-q] [-C C[,C...]] [--class-weight "
 	    "balanced] [--cv K]\n"
-	    "                [--init MODEL [--l2-to-init]] [--max-iter N] "
-	    "[-o MODEL]\n"
-	    "                [--oof FILE] [--seed N] [--standardize] "
-	    "[-t KIND] [--tol T]\n"
-	    "                [--weights FILE] [FILE ...]\n"
+	    "                [--init MODEL [--force] [--l2-to-init]] "
+	    "[--max-iter N]\n"
+	    "                [-o MODEL] [--oof FILE] [--seed N] "
+	    "[--standardize] [-t KIND]\n"
+	    "                [--tol T] [--weights FILE] [FILE ...]\n"
 	    "       tl-train -t mlp [--batch N] [--dropout P] [--epochs N] "
 	    "[--hidden N[,M]]\n"
 	    "                [--lr R] [--patience N] [--regression] "
@@ -91,6 +93,7 @@ help(void)
 	    "C of a list\n"
 	    "      --dense-weight A[,A...]  weight of the dense part next to "
 	    "a sparse one (1)\n"
+	    "      --force           --init on vectors of another embedding\n"
 	    "      --init MODEL      start from MODEL (same kind and inputs)\n"
 	    "      --l2-to-init      penalise the distance to the --init "
 	    "weights\n"
@@ -168,6 +171,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 		{ "dense-weight", required_argument,	NULL, OPT_DENSE_WEIGHT },
 		{ "dropout",	required_argument,	NULL, MLP_OPT_DROPOUT },
 		{ "epochs",	required_argument,	NULL, MLP_OPT_EPOCHS },
+		{ "force",	no_argument,		NULL, OPT_FORCE },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "hidden",	required_argument,	NULL, MLP_OPT_HIDDEN },
 		{ "init",	required_argument,	NULL, OPT_INIT },
@@ -227,6 +231,9 @@ parse_args(int argc, char *argv[], struct opts *op)
 			break;
 		case OPT_INIT:
 			op->init = optarg;
+			break;
+		case OPT_FORCE:
+			op->force = 1;
 			break;
 		case OPT_L2_TO_INIT:
 			op->lo.l2_to_init = 1;
@@ -288,6 +295,8 @@ parse_args(int argc, char *argv[], struct opts *op)
 		    TL_LINEAR_SOFTMAX;
 	if (op->lo.l2_to_init && op->init == NULL)
 		tl_usage_error("--l2-to-init needs --init MODEL");
+	if (op->force && op->init == NULL)
+		tl_usage_error("--force needs --init MODEL");
 	if (op->lo.balanced && op->lo.kind == TL_LINEAR_RIDGE)
 		tl_usage_error("--class-weight: ridge has no classes");
 }
@@ -310,7 +319,26 @@ load_init(const char *path, int mlp, struct init *in)
 		tl_die("out of memory");
 	snprintf(in->digest, sizeof(in->digest), "%s", dg);
 	snprintf(in->kind, sizeof(in->kind), "%s", tl_model_kind(m));
+	dg = json_string_value(json_object_get(json_object_get(
+	    tl_model_meta(m), "input"), "model"));
+	snprintf(in->input_model, sizeof(in->input_model), "%s",
+	    dg != NULL ? dg : "");
 	tl_model_free(m);
+}
+
+/* Fine-tuning on vectors of another embedding would start from weights
+ * for other features: refused when both sides say which they are. */
+static void
+check_init_input(const struct init *in, const char *init_path,
+    const struct rows *r, const char *where)
+{
+	if (in->input_model[0] == '\0' || r->hdr.model[0] == '\0' ||
+	    strcmp(in->input_model, r->hdr.model) == 0)
+		return;
+	tl_die("%svectors made by embedding %.12s..., but --init %s was "
+	    "trained on vectors from %.12s...; use --force to start from it "
+	    "anyway", where, r->hdr.model,
+	    tl_infile_name(init_path), in->input_model);
 }
 
 /* Mean and population standard deviation of the N values V. */
@@ -577,6 +605,8 @@ main(int argc, char *argv[])
 		    tl_infile_name(argv[optind]));
 	if (r.n == 0)
 		tl_die("%sno records to train on", where);
+	if (op.init != NULL && !op.force)
+		check_init_input(&in, op.init, &r, where);
 	targets_make(&t, &r, op.lo.kind, op.mlp ? in.mlp.classes :
 	    in.lin.classes, op.mlp ? in.mlp.k : in.lin.k, where);
 	if (op.weights != NULL)
