@@ -44,13 +44,16 @@ reserve(struct rows *r, size_t need, size_t more)
 	}
 }
 
-/* A number that is the whole of S, or NAN. */
+/* A number that is the whole of S, or NAN: as tl-predict --eval reads a
+ * true value (eval.c), so no leading blank either. */
 static double
 whole_number(const char *s)
 {
 	char *end;
 	double v;
 
+	if (*s == ' ' || *s == '\t')
+		return NAN;
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
