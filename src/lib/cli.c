@@ -177,6 +177,9 @@ tl_arg_int(const char *opt, const char *s, long long min, long long max)
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
+	if (end != s && *end == '\0' && errno == ERANGE)
+		tl_usage_error("%s: %s is out of range [%lld, %lld]", opt, s,
+		    min, max);
 	if (end == s || *end != '\0' || errno == ERANGE)
 		tl_usage_error("%s: '%s' is not an integer", opt, s);
 	if (v < min || v > max)

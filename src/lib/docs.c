@@ -22,6 +22,7 @@
 
 #include "docs.h"
 #include "fmt.h"
+#include "vecstream.h"
 
 /* A dotted field path split into its keys. */
 struct path {
@@ -464,21 +465,6 @@ parse_line(struct tl_docs *d, size_t len, struct tl_doc *doc,
 	return tl_errf(e, "unknown document format");
 }
 
-/* Whether the first line of a file, S (LEN bytes), starts a vector stream:
- * given to a reader of text by mistake (a pipeline model in tl-predict),
- * it would be embedded as words, header and all. */
-static int
-is_vector_stream(const char *s, size_t len)
-{
-	static const char text[] = "#{\"tl\":\"vectors\"";
-	static const char binary[] = "TLVB\1\0\0\0";
-
-	return (len >= sizeof(text) - 1 &&
-	    memcmp(s, text, sizeof(text) - 1) == 0) ||
-	    (len >= sizeof(binary) - 1 &&
-	    memcmp(s, binary, sizeof(binary) - 1) == 0);
-}
-
 int
 tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 {
@@ -503,7 +489,7 @@ tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 			len -= 3;
 			memmove(d->buf, d->buf + 3, (size_t)len + 1);
 		}
-		if (d->line == 1 && is_vector_stream(d->buf, (size_t)len)) {
+		if (d->line == 1 && tl_vec_starts_stream(d->buf, (size_t)len)) {
 			tl_errf(e, "a vector stream (see tl-formats(5)), "
 			    "where text was expected");
 			e->pos_kind = TL_POS_LINE;

@@ -21,6 +21,7 @@
 #include "evp.h"
 #include "io.h"
 #include "model.h"
+#include "vecstream.h"
 
 /* Tensor bytes are used as they lie in the file (mapped, not converted). */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -413,6 +414,11 @@ parse_header(struct tl_model *m, struct tl_err *e)
 	if (m->size < 8) {
 		tl_errf_byte(e, m->size, "file ends after %zu bytes, expected "
 		    "at least 8 (the header length)", m->size);
+		return NULL;
+	}
+	if (tl_vec_starts_stream(b, m->size)) {
+		tl_errf_byte(e, 0, "a vector stream (see tl-formats(5)), not "
+		    "a model file");
 		return NULL;
 	}
 	for (int i = 7; i >= 0; i--)

@@ -354,6 +354,17 @@ hdr_parse(const char *s, size_t n, struct tl_vechdr *h, struct tl_err *e)
 	return rc;
 }
 
+int
+tl_vec_starts_stream(const void *p, size_t n)
+{
+	static const char text[] = "#{\"tl\":\"vectors\"";
+	static const char binary[] = VS_MAGIC "\1\0\0\0";	/* version 1 */
+
+	return (n >= sizeof(text) - 1 && memcmp(p, text, sizeof(text) - 1) ==
+	    0) || (n >= sizeof(binary) - 1 && memcmp(p, binary,
+	    sizeof(binary) - 1) == 0);
+}
+
 /* --------------------------------------------------------------- blocks */
 
 size_t

@@ -82,6 +82,10 @@ struct tl_vecblock {
 	size_t	  sp_cap;	/* pairs sp_idx and sp_val can hold */
 };
 
+/* Whether the N bytes at P start a vector stream, text or binary: read by
+ * mistake as text or as a model, it is named for what it is. */
+int	tl_vec_starts_stream(const void *p, size_t n);
+
 /* The records a block of DIM values per record should hold: WANT, or
  * fewer when records are wide, so that a block holds at most 2^24 values
  * (64 MB) whatever a stream's header claims; at least 1. */

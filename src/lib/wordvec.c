@@ -6,7 +6,9 @@
  * blocks this large realloc moves pages rather than copying bytes, so the
  * peak stays near the final size.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,22 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Whether [P, END) is a number, but one beyond float's range (1e39). */
+static int
+is_float_overflow(const char *p, const char *end)
+{
+	char buf[64], *stop;
+	size_t n = (size_t)(end - p);
+	double v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	v = strtod(buf, &stop);
+	return *stop == '\0' && stop != buf && fabs(v) > FLT_MAX;
+}
+
 /* A bad value at P (the K-th, from 1): say why, quoting it. */
 static int
 bad_value(const char *p, const char *end, size_t k, struct tl_err *e)
@@ -163,6 +181,10 @@ bad_value(const char *p, const char *end, size_t k, struct tl_err *e)
 	    strncasecmp(s, "inf", 3) == 0))
 		return tl_errf(e, "value %zu is not finite ('%.*s')", k, len,
 		    p);
+	if (s < end && (isdigit((unsigned char)*s) || *s == '.') &&
+	    is_float_overflow(p, q))
+		return tl_errf(e, "value %zu is beyond the float range ('%.*s')",
+		    k, len, p);
 	return tl_errf(e, "value %zu is not a number ('%.*s')", k, len, p);
 }
 

@@ -626,6 +626,7 @@ main(int argc, char *argv[])
 	check_options(&pr);
 	pr.top = (size_t)top < pr.k ? (size_t)top : pr.k;
 	pr.oname = output != NULL ? output : "stdout";
+	pr.iname = argc - optind <= 1 ? tl_infile_name(argv[optind]) : "";
 	if (tl_outfile_open(&out, output, binary, &e) == -1)
 		tl_die_err(NULL, &e);	/* its messages name the file */
 	pr.f = out.f;

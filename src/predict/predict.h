@@ -34,6 +34,7 @@ struct predict {
 	int		 force, verbose, json;
 	FILE		*f;		/* where the output goes */
 	const char	*oname;		/* its name in messages */
+	const char	*iname;		/* the input's, "" for several */
 	struct tl_vecwriter *w;		/* MODE_STREAM */
 	struct tl_eval	*ev;		/* MODE_EVAL, TL_HEAD_PROBA */
 	struct tl_mleval *ml;		/* MODE_EVAL, TL_HEAD_SCORES */

@@ -468,7 +468,8 @@ predict_report(const struct predict *pr)
 	json_t *o = NULL;
 
 	if (rows_evaluated(pr) == 0)
-		tl_die("no records to evaluate");
+		tl_die("%s%sno records to evaluate", pr->iname,
+		    pr->iname[0] != '\0' ? ": " : "");
 	if (pr->out == TL_HEAD_PROBA) {
 		if ((per_class = calloc(pr->k, sizeof(double))) == NULL)
 			tl_die("out of memory");

@@ -72,9 +72,9 @@ parse_hidden(struct tl_mlp_opts *o, const char *s)
 	const char *comma = strchr(s, ',');
 	size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
 
-	if (len >= sizeof(buf))
-		tl_usage_error("--hidden: expected N or N,M, found \"%.20s\"",
-		    s);
+	if (len >= sizeof(buf) || (comma != NULL && strchr(comma + 1, ',')))
+		tl_usage_error("--hidden: expected N or N,M (one or two "
+		    "layers), found \"%.20s\"", s);
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	o->h1 = (size_t)tl_arg_int("--hidden", buf, 1, 100000);

@@ -332,7 +332,8 @@ weights_read(const char *path, size_t n)
 		w[m++] = v;
 	}
 	if (ferror(f))
-		tl_die("%s: read error", name);
+		tl_die("%s: read error: %s", name, strerror(errno ? errno :
+		    EIO));
 	if (m != n)
 		tl_die("%s: %zu weights for %zu records", name, m, n);
 	free(line);

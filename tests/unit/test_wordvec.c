@@ -51,7 +51,7 @@ static const struct bad {
 	{ TL_WORDVEC_GLOVE, D("a 1 2\nb 1 2x\n"), TL_POS_LINE, 2,
 	    "value 2 is not a number ('2x')" },
 	{ TL_WORDVEC_GLOVE, D("a 1 1e99\n"), TL_POS_LINE, 1,
-	    "value 2 is not a number ('1e99')" },
+	    "value 2 is beyond the float range ('1e99')" },
 	{ TL_WORDVEC_GLOVE, D("a 1 2\n 1 2\n"), TL_POS_LINE, 2, "empty word" },
 	{ TL_WORDVEC_GLOVE, D("a 1 2\n\nb 1 2\n"), TL_POS_LINE, 2,
 	    "empty line" },
