@@ -489,6 +489,11 @@ work_block(void *ctx, void *blk, size_t worker)
 		if (embed_group(w, b, g, n) == -1)
 			return -1;
 		for (size_t k = 0, i = g; k < n; k++, i++) {
+			if (tl_vec_first_nonfinite(w->x + k * dim, 1, dim) ==
+			    0)	/* the model's vectors, not the text */
+				return tl_errf_line(&b->err, b->line[i], "the "
+				    "model's vectors for this document's words "
+				    "are not finite (a damaged model file?)");
 			if (w->lex.buckets > 0 && tl_lexical_doc(&w->lex,
 			    &w->tok[k], &e) == -1)
 				return tl_errf_line(&b->err, b->line[i],

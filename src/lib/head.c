@@ -1,5 +1,4 @@
 /* One interface over the kinds of trained models; see head.h. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,14 +209,4 @@ tl_head_free(struct tl_head *h)
 	json_decref(h->input_lexical);
 	free(h->lexical_text);
 	free(h);
-}
-
-size_t
-tl_head_first_nonfinite(const float *p, size_t n, size_t k)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < k; j++)
-			if (!isfinite(p[i * k + j]))
-				return i;
-	return n;
 }

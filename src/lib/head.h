@@ -70,12 +70,10 @@ int		 tl_head_lexical_check(const struct tl_head *h,
 void		 tl_head_apply_block(const struct tl_head *h,
 		    const struct tl_vecblock *b, float *out);
 
-/* The first of N rows of K outputs at P with a value that is not finite
- * (a record whose values overflow the model's arithmetic), or N; what to
- * say of such a record. */
+/* What to say of a record whose outputs are not finite (its values
+ * overflow the model's arithmetic; tl_vec_first_nonfinite finds it). */
 #define TL_HEAD_OVERFLOW "the model's outputs are not finite: the record's " \
 	"values are too large for it"
-size_t		 tl_head_first_nonfinite(const float *p, size_t n, size_t k);
 
 /* Whether H computes each record's outputs from that record alone, bit
  * for bit whatever records are applied with it: true of sparse heads,

@@ -365,6 +365,16 @@ tl_vec_starts_stream(const void *p, size_t n)
 	    sizeof(binary) - 1) == 0);
 }
 
+size_t
+tl_vec_first_nonfinite(const float *p, size_t n, size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < k; j++)
+			if (!isfinite(p[i * k + j]))
+				return i;
+	return n;
+}
+
 /* --------------------------------------------------------------- blocks */
 
 size_t

@@ -86,6 +86,11 @@ struct tl_vecblock {
  * mistake as text or as a model, it is named for what it is. */
 int	tl_vec_starts_stream(const void *p, size_t n);
 
+/* The first of N rows of K values at P with one that is not finite, or
+ * N: outputs to check before they are written, so that the error can
+ * name the input record rather than the output. */
+size_t	tl_vec_first_nonfinite(const float *p, size_t n, size_t k);
+
 /* The records a block of DIM values per record should hold: WANT, or
  * fewer when records are wide, so that a block holds at most 2^24 values
  * (64 MB) whatever a stream's header claims; at least 1. */

@@ -461,7 +461,7 @@ void
 predict_emit(struct predict *pr, const struct tl_vecblock *b,
     const char *name, int binary)
 {
-	size_t bad = tl_head_first_nonfinite(pr->p, b->n, pr->k);
+	size_t bad = tl_vec_first_nonfinite(pr->p, b->n, pr->k);
 
 	if (bad < b->n)
 		die_label(name, binary, b->pos[bad], TL_HEAD_OVERFLOW);

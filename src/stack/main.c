@@ -397,7 +397,7 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
 		    st->proba, &e) == -1)
 			tl_die_err(st->stage[i].path, &e);
-		if ((r = tl_head_first_nonfinite(st->proba, b->n,
+		if ((r = tl_vec_first_nonfinite(st->proba, b->n,
 		    tl_head_out_dim(h))) < b->n)
 			die_overflow(name, binary, b->pos[r]);
 		at = place(st, b->n, at, tl_head_out_dim(h));
@@ -429,7 +429,7 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
 		    b->n, st->proba, &e) == -1)
 			tl_die_err(name, &e);
-		if ((r = tl_head_first_nonfinite(st->proba, b->n, k)) < b->n)
+		if ((r = tl_vec_first_nonfinite(st->proba, b->n, k)) < b->n)
 			die_overflow(name, 0, b->line[r]);
 		at = place(st, b->n, at, k);
 	}
