@@ -469,6 +469,20 @@ read_block(void *ctx, void *blk)
 	return 1;
 }
 
+/* Record I of B, vector X of DIM values, refused by the writer with E:
+ * text cannot make a value that is not finite, the model's vectors can
+ * (a damaged file), so that is what to say then.  -1. */
+static int
+put_failed(struct block *b, size_t i, const float *x, size_t dim,
+    const struct tl_err *e)
+{
+	if (tl_vec_first_nonfinite(x, 1, dim) == 0)
+		return tl_errf_line(&b->err, b->line[i], "the model's vectors "
+		    "for this document's words are not finite (a damaged "
+		    "model file?)");
+	return tl_errf_line(&b->err, b->line[i], "%s", e->msg);
+}
+
 /* tl_par_job.work: embed the documents of BLK into its records. */
 static int
 work_block(void *ctx, void *blk, size_t worker)
@@ -489,11 +503,6 @@ work_block(void *ctx, void *blk, size_t worker)
 		if (embed_group(w, b, g, n) == -1)
 			return -1;
 		for (size_t k = 0, i = g; k < n; k++, i++) {
-			if (tl_vec_first_nonfinite(w->x + k * dim, 1, dim) ==
-			    0)	/* the model's vectors, not the text */
-				return tl_errf_line(&b->err, b->line[i], "the "
-				    "model's vectors for this document's words "
-				    "are not finite (a damaged model file?)");
 			if (w->lex.buckets > 0 && tl_lexical_doc(&w->lex,
 			    &w->tok[k], &e) == -1)
 				return tl_errf_line(&b->err, b->line[i],
@@ -501,8 +510,8 @@ work_block(void *ctx, void *blk, size_t worker)
 			if (tl_vecwriter_put_sparse(b->out, b->arena +
 			    b->id[i], b->arena + b->label[i], w->x + k * dim,
 			    w->lex.nnz, w->lex.idx, w->lex.val, &e) == -1)
-				return tl_errf_line(&b->err, b->line[i], "%s",
-				    e.msg);
+				return put_failed(b, i, w->x + k * dim, dim,
+				    &e);
 		}
 	}
 	return 0;

@@ -365,16 +365,6 @@ tl_vec_starts_stream(const void *p, size_t n)
 	    sizeof(binary) - 1) == 0);
 }
 
-size_t
-tl_vec_first_nonfinite(const float *p, size_t n, size_t k)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < k; j++)
-			if (!isfinite(p[i * k + j]))
-				return i;
-	return n;
-}
-
 /* --------------------------------------------------------------- blocks */
 
 size_t
@@ -979,6 +969,17 @@ first_nonfinite(const float *x, size_t n)
 	while (j < n && isfinite(x[j]))
 		j++;
 	return j;
+}
+
+size_t
+tl_vec_first_nonfinite(const float *p, size_t n, size_t k)
+{
+	if (all_finite(p, n * k))	/* the common case, one SIMD pass */
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (first_nonfinite(p + i * k, k) < k)
+			return i;
+	return n;
 }
 
 /* Read one binary record into record b->n of B.  1, 2 when a header

@@ -339,11 +339,29 @@ place(struct stack *st, size_t n, size_t at, size_t k)
 	return at + k;
 }
 
+/* A model's outputs that are not finite: the record at POS of NAME (a
+ * line, or a byte offset when BINARY) overflowed its arithmetic. */
+static _Noreturn void
+die_overflow(const char *name, int binary, uint64_t pos)
+{
+	struct tl_err e;
+
+	if (binary)
+		tl_errf_byte(&e, pos, TL_HEAD_OVERFLOW);
+	else
+		tl_errf_line(&e, pos, TL_HEAD_OVERFLOW);
+	tl_die_err(name, &e);
+}
+
 /* Write the N rows of st->out with their ids and labels, and with the
- * sparse parts of B (NULL: none) when the output keeps them. */
+ * sparse parts of B (NULL: none) when the output keeps them.  The input
+ * was read finite, so a row the writer refuses as not finite holds a
+ * model's overflowed outputs: named by the record's position POS in NAME
+ * (checked only then, off the path of every record). */
 static void
 put_rows(struct stack *st, size_t n, char *const *id, char *const *label,
-    const struct tl_vecblock *b)
+    const struct tl_vecblock *b, const uint64_t *pos, const char *name,
+    int binary)
 {
 	struct tl_err e;
 	int rc;
@@ -359,23 +377,12 @@ put_rows(struct stack *st, size_t n, char *const *id, char *const *label,
 			    &e);
 		} else
 			rc = tl_vecwriter_put(st->w, id[r], label[r], x, &e);
+		if (rc == -1 && e.errnum == 0 &&
+		    tl_vec_first_nonfinite(x, 1, st->dim_out) == 0)
+			die_overflow(name, binary, pos[r]);
 		if (rc == -1)
 			tl_die_err(st->oname, &e);
 	}
-}
-
-/* A model's outputs that are not finite: the record at POS of NAME (a
- * line, or a byte offset when BINARY) overflowed its arithmetic. */
-static _Noreturn void
-die_overflow(const char *name, int binary, uint64_t pos)
-{
-	struct tl_err e;
-
-	if (binary)
-		tl_errf_byte(&e, pos, TL_HEAD_OVERFLOW);
-	else
-		tl_errf_line(&e, pos, TL_HEAD_OVERFLOW);
-	tl_die_err(name, &e);
 }
 
 static void
@@ -397,12 +404,9 @@ on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 		else if (tl_pipeline_apply(st->stage[i].pipe, b->x, b->n,
 		    st->proba, &e) == -1)
 			tl_die_err(st->stage[i].path, &e);
-		if ((r = tl_vec_first_nonfinite(st->proba, b->n,
-		    tl_head_out_dim(h))) < b->n)
-			die_overflow(name, binary, b->pos[r]);
 		at = place(st, b->n, at, tl_head_out_dim(h));
 	}
-	put_rows(st, b->n, b->id, b->label, b);
+	put_rows(st, b->n, b->id, b->label, b, b->pos, name, binary);
 }
 
 /* Raw text in: the embedding's vectors, unless dropped, then each
@@ -424,16 +428,12 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 			    sizeof(float) * st->dim_keep);
 	}
 	for (size_t i = 0; i < st->nstage; i++) {
-		size_t k = tl_head_out_dim(st->stage[i].head), r;
-
 		if (tl_pipeline_apply_texts(st->stage[i].pipe, b->text, b->len,
 		    b->n, st->proba, &e) == -1)
 			tl_die_err(name, &e);
-		if ((r = tl_vec_first_nonfinite(st->proba, b->n, k)) < b->n)
-			die_overflow(name, 0, b->line[r]);
-		at = place(st, b->n, at, k);
+		at = place(st, b->n, at, tl_head_out_dim(st->stage[i].head));
 	}
-	put_rows(st, b->n, b->id, b->label, NULL);
+	put_rows(st, b->n, b->id, b->label, NULL, b->line, name, 0);
 }
 
 /* With raw text in, the records' own components are the vectors of the
