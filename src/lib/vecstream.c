@@ -573,33 +573,47 @@ next_line(struct tl_vecreader *r, const char **s, size_t *n,
 	return 1;
 }
 
+/* Whether H, the header of a stream joined to one whose first header is
+ * FIRST (cat), fits it: the same dim and sparse part, and the same
+ * embedding when both name one, since the first header speaks for the
+ * whole stream.  0, or -1 with E filled in (no position). */
+static int
+later_header_check(const struct tl_vechdr *first, const struct tl_vechdr *h,
+    struct tl_err *e)
+{
+	if (h->dim != first->dim)
+		return tl_errf(e, "header with dim %zu in a stream of dim %zu",
+		    h->dim, first->dim);
+	if (h->sparse != first->sparse)
+		return tl_errf(e, "header with sparse %llu in a stream of "
+		    "sparse %llu", (unsigned long long)h->sparse,
+		    (unsigned long long)first->sparse);
+	if (h->model[0] != '\0' && first->model[0] != '\0' &&
+	    strcmp(h->model, first->model) != 0)
+		return tl_errf(e, "header of vectors made by embedding "
+		    "%.12s... in a stream made by %.12s...", h->model,
+		    first->model);
+	return 0;
+}
+
 /* A header line (LINE, N bytes, starting with '#') after the first: the
- * start of a concatenated stream, which must have the same dim. */
+ * start of a concatenated stream (later_header_check). */
 static int
 text_later_header(struct tl_vecreader *r, const char *line, size_t n,
     struct tl_err *e)
 {
 	struct tl_vechdr h;
-	uint64_t sparse;
-	size_t dim;
+	int rc;
 
 	tl_vechdr_init(&h);
-	if (hdr_parse(line + 1, n - 1, &h, e) < 0) {
+	rc = hdr_parse(line + 1, n - 1, &h, e) < 0 ? -1 :
+	    later_header_check(&r->hdr, &h, e);
+	tl_vechdr_free(&h);
+	if (rc < 0) {
 		e->pos_kind = TL_POS_LINE;
 		e->pos = r->line;
-		return -1;
 	}
-	dim = h.dim;
-	sparse = h.sparse;
-	tl_vechdr_free(&h);
-	if (dim != r->hdr.dim)
-		return tl_errf_line(e, r->line, "header with dim %zu in a "
-		    "stream of dim %zu", dim, r->hdr.dim);
-	if (sparse != r->hdr.sparse)
-		return tl_errf_line(e, r->line, "header with sparse %llu in "
-		    "a stream of sparse %llu", (unsigned long long)sparse,
-		    (unsigned long long)r->hdr.sparse);
-	return 0;
+	return rc;
 }
 
 static int
@@ -999,23 +1013,18 @@ bin_record(struct tl_vecreader *r, struct tl_vecblock *b, struct tl_err *e)
 		return (int)got;
 	if (got == 4 && memcmp(r->buf + r->beg, VS_MAGIC, 4) == 0) {
 		struct tl_vechdr h;
-		uint64_t sparse;
-		size_t dim;
+		int rc;
 
 		tl_vechdr_init(&h);
 		if (bin_header(r, &h, e) < 0)
 			return -1;
-		dim = h.dim;
-		sparse = h.sparse;
+		rc = later_header_check(&r->hdr, &h, e);
 		tl_vechdr_free(&h);
-		if (dim != r->hdr.dim)
-			return tl_errf_byte(e, off, "header with dim %zu in a "
-			    "stream of dim %zu", dim, r->hdr.dim);
-		if (sparse != r->hdr.sparse)
-			return tl_errf_byte(e, off, "header with sparse %llu "
-			    "in a stream of sparse %llu",
-			    (unsigned long long)sparse,
-			    (unsigned long long)r->hdr.sparse);
+		if (rc < 0) {
+			e->pos_kind = TL_POS_BYTE;
+			e->pos = off;
+			return -1;
+		}
 		return 2;
 	}
 	if (got < 4)
