@@ -148,17 +148,44 @@ parse_C(struct opts *op, const char *s)
 	}
 }
 
-/* Whether paths A and B name one file: the same string, or, when both
- * exist, the same inode. */
+/* PATH with its directory resolved (./m.tlm, $PWD/m.tlm and m.tlm are
+ * one name), or NULL when the directory does not resolve. */
+static char *
+resolved(const char *path)
+{
+	char *copy = strdup(path), *dir, *out = NULL;
+	const char *base = strrchr(path, '/');
+
+	if (copy == NULL)
+		tl_die("out of memory");
+	base = base != NULL ? base + 1 : path;
+	copy[base - path] = '\0';
+	if ((dir = realpath(copy[0] != '\0' ? copy : ".", NULL)) != NULL &&
+	    (out = malloc(strlen(dir) + strlen(base) + 2)) != NULL)
+		sprintf(out, "%s/%s", dir, base);
+	free(dir);
+	free(copy);
+	return out;
+}
+
+/* Whether paths A and B name one file: the same name once their
+ * directories are resolved, or, when both exist, the same inode (links). */
 static int
 same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
+	char *ra, *rb;
+	int same;
 
-	if (strcmp(a, b) == 0)
-		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	ra = resolved(a);
+	rb = resolved(b);
+	same = strcmp(a, b) == 0 || (ra != NULL && rb != NULL &&
+	    strcmp(ra, rb) == 0);
+	free(ra);
+	free(rb);
+	return same;
 }
 
 static void
