@@ -1236,11 +1236,12 @@ tl_w2v_meta(const struct tl_w2v *w, const char *tool, const char *name,
 	    json_deep_copy(tokenizer) : tl_tokenizer_spec()) ||
 	    json_object_set_new(meta, "source", json_pack("{s:s}", "format",
 	    "learn")) || json_object_set_new(meta, "hyperparameters", hp) ||
-	    json_object_set_new(meta, "training", json_pack("{s:I, s:I, s:f, "
-	    "s:f, s:f}", "corpus_tokens", (json_int_t)w->ntok, "documents",
-	    (json_int_t)w->ndocs, "loss", st ? st->loss : 0.0, "seconds",
-	    st ? st->seconds : 0.0, "words_per_second_per_thread", st ?
-	    st->words_per_sec : 0.0)) || (o->subwords &&
+	    /* no times: the same corpus and seed, one thread, make the same
+	     * file, hence the same digest (-v prints the speed) */
+	    json_object_set_new(meta, "training", json_pack("{s:I, s:I, s:f}",
+	    "corpus_tokens", (json_int_t)w->ntok, "documents",
+	    (json_int_t)w->ndocs, "loss", st ? st->loss : 0.0)) ||
+	    (o->subwords &&
 	    json_object_set_new(meta, "subwords",
 	    tl_subword_spec_json(&o->sub)))) {
 		json_decref(meta);
