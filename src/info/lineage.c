@@ -64,6 +64,11 @@ name_of(const char *path)
 	return tl_infile_name(path);
 }
 
+/* --verify reads every file whole: the digest cache trusts a file's
+ * times, and a write through a shared mapping to a page already dirty
+ * changes neither; an integrity check must not trust them. */
+static int exact_digests;
+
 /* Load the model at PATH ("-": standard input) into F.  0, or -1 after a
  * warning (none when QUIET). */
 static int
@@ -82,7 +87,8 @@ mfile_load(struct mfile *f, const char *path, int quiet)
 			info_warn_err(p, &e);
 		return -1;
 	}
-	if (tl_model_digest_cached(m, p, &k, f->digest) == NULL ||
+	if ((exact_digests ? tl_model_digest_into(m, f->digest) :
+	    tl_model_digest_cached(m, p, &k, f->digest)) == NULL ||
 	    (p != NULL && (f->path = strdup(p)) == NULL))
 		tl_die("out of memory");
 	if ((f->meta = tl_model_meta(m)) != NULL)
@@ -490,6 +496,7 @@ lineage_verify(const char *model, char *const *parents, int np)
 
 	if ((pd = calloc((size_t)np, sizeof(*pd))) == NULL)
 		tl_die("out of memory");
+	exact_digests = 1;
 	if (load_all(&root, &fs, model, parents, np, pd, &status) == -1) {
 		free(pd);
 		return TL_EXIT_FAIL;

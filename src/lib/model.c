@@ -740,6 +740,17 @@ tl_model_digest(struct tl_model *m)
 	return m->digest;
 }
 
+const char *
+tl_model_digest_into(struct tl_model *m, char out[65])
+{
+	const char *hex = tl_model_digest(m);
+
+	if (hex == NULL)
+		return NULL;
+	memcpy(out, hex, 65);
+	return out;
+}
+
 uint64_t
 tl_model_size(const struct tl_model *m)
 {

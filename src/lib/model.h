@@ -99,6 +99,9 @@ const float	*tl_model_f32(const struct tl_model *m, const char *name,
  * NULL when libcrypto fails (out of memory). */
 const char	*tl_model_digest(struct tl_model *m);
 
+/* tl_model_digest copied to OUT; returns OUT, or NULL when out of memory. */
+const char	*tl_model_digest_into(struct tl_model *m, char out[65]);
+
 /* Size of the file in bytes. */
 uint64_t	 tl_model_size(const struct tl_model *m);
 

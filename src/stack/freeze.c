@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "digestcache.h"
 #include "io.h"
 #include "pipeline.h"
 #include "stack.h"
@@ -24,7 +23,6 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 {
 	static struct fstage fs[TL_PIPELINE_MAX_STAGES];
 	struct tl_pipeline_stage s[TL_PIPELINE_MAX_STAGES];
-	struct tl_filekey key;
 	struct tl_outfile out;
 	struct tl_err e;
 	char digest[65];
@@ -36,11 +34,11 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 		tl_usage_error("--freeze: -o FILE is required (a model file)");
 	for (int i = 0; i < n; i++) {
 		fs[i].path = stack_parse_name(args[i], "", fs[i].name);
-		tl_filekey_get(fs[i].path, &key);
 		if ((s[i].model = tl_model_load(fs[i].path, &e)) == NULL)
 			tl_die_err(fs[i].path, &e);
-		if (tl_model_digest_cached(s[i].model, fs[i].path, &key,
-		    fs[i].digest) == NULL)
+		/* read whole, not from the digest cache: the lineage a
+		 * pipeline records is what --verify checks */
+		if (tl_model_digest_into(s[i].model, fs[i].digest) == NULL)
 			tl_die("%s: cannot compute its SHA-256", fs[i].path);
 		s[i].name = fs[i].name;
 		s[i].digest = fs[i].digest;
