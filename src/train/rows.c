@@ -171,6 +171,7 @@ rows_on_header(void *ctx, const struct tl_vechdr *h, const char *name)
 		tl_die("%s: stacked models differ from earlier input's", name);
 	if (h->model[0] != '\0')
 		memcpy(r->hdr.model, h->model, sizeof(r->hdr.model));
+	r->named |= h->names != NULL;
 	keep_desc(r->hdr.pool, h->pool, name, "vectors pooled as");
 	keep_desc(r->hdr.lexical, h->lexical, name, "sparse part made as");
 	if (h->nstacked > 0 && r->hdr.nstacked == 0)
@@ -386,6 +387,24 @@ rows_record_pool(const struct rows *r, json_t *meta)
 	    json_object_set_new(in, "lexical", json_loads(r->hdr.lexical, 0,
 	    NULL)) != 0)))
 		tl_die("out of memory");
+	/* named components, no pooling and nothing stacked: tl-predict's
+	 * outputs, so the producer is a model, not an embedding; its kind is
+	 * the file's, as for stacked ones */
+	if (r->hdr.pool[0] == '\0' && r->hdr.model[0] != '\0' &&
+	    r->named && r->hdr.nstacked == 0) {
+		json_t *p;
+		size_t i;
+
+		json_array_foreach(json_object_get(meta, "lineage"), i, p) {
+			const char *role = json_string_value(
+			    json_object_get(p, "role"));
+
+			if (role != NULL && strcmp(role, "input-embedding") ==
+			    0 && json_object_set_new(p, "kind",
+			    json_string("model")) != 0)
+				tl_die("out of memory");
+		}
+	}
 }
 
 EVP_MD_CTX *

@@ -25,6 +25,7 @@ struct rows {
 	char	 *text;		/* the ids and labels, NUL-terminated */
 	size_t	  text_len, text_cap;
 	const char *first;	/* name of the input that set dim */
+	int	  named;	/* a header named the components */
 	struct tl_vechdr hdr;	/* digests: model and stacked */
 	enum tl_linear_kind kind;	/* how labels are checked */
 	/* the sparse parts (tl-embed --lexical), in CSR form */
@@ -74,8 +75,10 @@ void	rows_digest(const struct rows *r, char out[65]);
 
 /* Record in META's "input" the pooling that R's stream header says made
  * its vectors ("pool") and how its sparse part was hashed ("lexical"),
- * for tl-stack --freeze to check; nothing when the header has none.
- * Dies when out of memory. */
+ * for tl-stack --freeze to check; nothing when the header has none.  A
+ * stream of named components without pooling or stacked models came from
+ * a model's outputs (tl-predict), not an embedding: its lineage entry's
+ * kind becomes "model".  Dies when out of memory. */
 void	rows_record_pool(const struct rows *r, json_t *meta);
 
 /* A new SHA-256 context, and the hex digest of one into OUT (freeing it;
