@@ -12,6 +12,7 @@ struct tl_head {
 	enum tl_head_output	 output;
 	char			 input_model[65];
 	json_t			*input_lexical;	/* input.lexical, or NULL */
+	json_t			*input_stacked;	/* input.stacked, or NULL */
 	char			*lexical_text;	/* it as compact JSON */
 	struct tl_linear	 lin;		/* softmax, logistic, ridge */
 	struct tl_mlp		 mlp;		/* mlp (mlp.p != NULL) */
@@ -30,6 +31,7 @@ read_input_model(struct tl_head *h, struct tl_model *m)
 	if (s != NULL && strlen(s) == 64)
 		memcpy(h->input_model, s, 65);
 	h->input_lexical = json_deep_copy(json_object_get(in, "lexical"));
+	h->input_stacked = json_deep_copy(json_object_get(in, "stacked"));
 	if (h->input_lexical != NULL)
 		h->lexical_text = json_dumps(h->input_lexical, JSON_COMPACT);
 }
@@ -72,6 +74,7 @@ tl_head_load(struct tl_model *m, struct tl_err *e)
 		tl_errf(e, "not a classifier or regressor (kind \"%s\")",
 		    kind);
 	json_decref(h->input_lexical);
+	json_decref(h->input_stacked);
 	free(h->lexical_text);
 	free(h);
 	return NULL;
@@ -181,6 +184,7 @@ tl_head_share(const struct tl_head *h, struct tl_err *e)
 	*t = *h;
 	t->shared = 1;
 	t->input_lexical = NULL;	/* the checks are the original's */
+	t->input_stacked = NULL;
 	t->lexical_text = NULL;
 	memset(&t->sp, 0, sizeof(t->sp));
 	memset(&t->mlp, 0, sizeof(t->mlp));
@@ -207,6 +211,32 @@ tl_head_free(struct tl_head *h)
 	tl_mlp_free(&h->mlp);
 	tl_sparselin_free(&h->sp);
 	json_decref(h->input_lexical);
+	json_decref(h->input_stacked);
 	free(h->lexical_text);
 	free(h);
+}
+
+int
+tl_head_stacked_check(const struct tl_head *h, const struct tl_vechdr *in,
+    const char *path, struct tl_err *e)
+{
+	size_t n = json_array_size(h->input_stacked), i;
+	const char *want = NULL, *got = NULL;
+
+	if (in->model[0] == '\0' && in->nstacked == 0)
+		return 0;	/* a stream that says nothing of its origin */
+	for (i = 0; i < n || i < in->nstacked; i++) {
+		want = i < n ? json_string_value(json_array_get(
+		    h->input_stacked, i)) : NULL;
+		got = i < in->nstacked ? in->stacked[i] : NULL;
+		if (want == NULL || got == NULL || strcmp(want, got) != 0)
+			break;
+	}
+	if (i == n && i == in->nstacked)
+		return 0;
+	return tl_errf(e, "vectors with the outputs of %zu model%s stacked "
+	    "(at %zu: %.12s%s), but %s was trained with %zu (at %zu: %.12s%s)",
+	    in->nstacked, in->nstacked == 1 ? "" : "s", i + 1,
+	    got != NULL ? got : "none", got != NULL ? "..." : "", path, n,
+	    i + 1, want != NULL ? want : "none", want != NULL ? "..." : "");
 }

@@ -70,6 +70,14 @@ int		 tl_head_lexical_check(const struct tl_head *h,
 void		 tl_head_apply_block(const struct tl_head *h,
 		    const struct tl_vecblock *b, float *out);
 
+/* Whether the models stacked into stream IN (its header's "stacked") are
+ * those H, read from PATH, was trained with (its input.stacked), in
+ * order: -1 with E saying where they differ, else 0 -- also for a stream
+ * that names neither an embedding nor stacked models (plain TSV). */
+int		 tl_head_stacked_check(const struct tl_head *h,
+		    const struct tl_vechdr *in, const char *path,
+		    struct tl_err *e);
+
 /* What to say of a record whose outputs are not finite (its values
  * overflow the model's arithmetic; tl_vec_first_nonfinite finds it). */
 #define TL_HEAD_OVERFLOW "the model's outputs are not finite: the record's " \

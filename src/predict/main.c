@@ -107,8 +107,6 @@ load_model(struct predict *pr, const char *path)
 		memcpy(pr->digest, tl_pipeline_head_digest(pr->pipe), 65);
 	else if (tl_model_digest_cached(m, path, &key, pr->digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
-	pr->stacked = json_incref(json_object_get(json_object_get(
-	    tl_model_meta(m), "input"), "stacked"));
 	if (pr->pipe == NULL)	/* a pipeline keeps its model */
 		tl_model_free(m);
 	pr->d = tl_head_in_dim(pr->head);
@@ -225,29 +223,12 @@ static void
 check_stacked(const struct predict *pr, const struct tl_vechdr *h,
     const char *name)
 {
-	size_t n = json_array_size(pr->stacked), i;
-	const char *want = NULL, *got = NULL;
+	struct tl_err e;
 
-	if (h->model[0] == '\0' && h->nstacked == 0)
-		return;
-
-	for (i = 0; i < n || i < h->nstacked; i++) {
-		want = i < n ? json_string_value(json_array_get(pr->stacked,
-		    i)) : NULL;
-		got = i < h->nstacked ? h->stacked[i] : NULL;
-		if (want == NULL || got == NULL || strcmp(want, got) != 0)
-			break;
-	}
-	if (i == n && i == h->nstacked)
+	if (tl_head_stacked_check(pr->head, h, pr->model_path, &e) == 0)
 		return;
 	if (!pr->force)
-		tl_die("%s: vectors with the outputs of %zu model%s stacked "
-		    "(at %zu: %.12s%s), but %s was trained with %zu (at %zu: "
-		    "%.12s%s); use --force to apply it anyway", name,
-		    h->nstacked, h->nstacked == 1 ? "" : "s", i + 1,
-		    got != NULL ? got : "none", got != NULL ? "..." : "",
-		    pr->model_path, n, i + 1, want != NULL ? want : "none",
-		    want != NULL ? "..." : "");
+		tl_die("%s: %s; use --force to apply it anyway", name, e.msg);
 	if (pr->verbose)
 		tl_warn("%s: stacked outputs differ from the model's training "
 		    "data: applied anyway (--force)", name);
@@ -662,7 +643,6 @@ main(int argc, char *argv[])
 	tl_regeval_free(pr.reg);
 	tl_head_free(pr.own);
 	tl_pipeline_free(pr.pipe);
-	json_decref(pr.stacked);
 	free(pr.p);
 	free(pr.lbuf);
 	free(pr.order);

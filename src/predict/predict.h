@@ -26,7 +26,6 @@ struct predict {
 	char *const	*names;		/* k output names (borrowed) */
 	enum tl_head_output out;
 	char		 digest[65];	/* of the model */
-	json_t		*stacked;	/* the model's input.stacked, or NULL */
 	enum mode	 mode;
 	size_t		 top;		/* --top K, at most k */
 	double		 threshold;	/* binary and multi-label decisions */

@@ -295,6 +295,11 @@ check_input(const struct stack *st, const char *name,
 			    "was trained on vectors from %.12s...; use --force "
 			    "to apply it anyway", name, in->model,
 			    st->stage[i].path, want);
+		/* a pipeline's first model takes the embedding's vectors */
+		if (!st->force && s->pipe == NULL &&
+		    tl_head_stacked_check(s->head, in, s->path, &e) == -1)
+			tl_die("%s: %s; use --force to apply it anyway", name,
+			    e.msg);
 	}
 }
 
