@@ -536,6 +536,8 @@ struct tl_pipeline {
 	struct tl_model	*emb_model;	/* stage 0, rebuilt, or NULL */
 	struct tl_embed	*emb;
 	struct tl_pool_opts pool_o;
+	json_t		*pool_desc;	/* stage 0's "pool", in the model's
+					   description */
 	const json_t	*tokenizer;	/* stage 0's, in the model's
 					   description */
 	struct tl_textpool *tp;		/* texts to pooled vectors */
@@ -638,6 +640,7 @@ load_embedding(struct tl_pipeline *p, struct tl_model *m, json_t *js,
 	    NULL || (p->emb = tl_embed_from_model(p->emb_model, e)) == NULL))
 		return in_stage(e, 0);
 	p->pool_o = o;
+	p->pool_desc = json_object_get(js, "pool");
 	p->tokenizer = json_object_get(desc, "tokenizer");
 	/* the textpool makes one per thread once the heads are loaded; this
 	 * one checks the options and gives the dimension they need */
@@ -829,6 +832,28 @@ const char *
 tl_pipeline_embedding(const struct tl_pipeline *p)
 {
 	return p->emb_digest;
+}
+
+int
+tl_pipeline_pool_check(const struct tl_pipeline *p, const char *desc,
+    struct tl_err *e)
+{
+	json_t *got;
+	char *want;
+	int same;
+
+	if (desc == NULL || desc[0] == '\0' || p->pool_desc == NULL)
+		return 0;
+	got = json_loads(desc, 0, NULL);
+	same = got == NULL || same_pool(got, p->pool_desc);
+	json_decref(got);
+	if (same)
+		return 0;
+	want = json_dumps(p->pool_desc, JSON_COMPACT);
+	tl_errf(e, "vectors pooled as %s, but the pipeline pools as %s", desc,
+	    want != NULL ? want : "?");
+	free(want);
+	return -1;
 }
 
 /* Room for N rows in every buffer. */

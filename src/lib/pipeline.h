@@ -79,6 +79,12 @@ size_t		 tl_pipeline_in_dim(const struct tl_pipeline *p);
  * carry it in their header. */
 const char	*tl_pipeline_embedding(const struct tl_pipeline *p);
 
+/* Whether vectors pooled as DESC (a stream header's "pool", compact JSON;
+ * "" when it does not say) are pooled as P pools its embedding's: -1
+ * with E saying both, else 0. */
+int		 tl_pipeline_pool_check(const struct tl_pipeline *p,
+		    const char *desc, struct tl_err *e);
+
 /* Apply P to N raw texts, TEXT[i] of LEN[i] bytes: tokenize and pool
  * each (and hash its word n-grams for sparse heads, as tl-embed
  * --lexical does), then apply the heads as tl_pipeline_apply, writing

@@ -300,6 +300,10 @@ check_input(const struct stack *st, const char *name,
 		    tl_head_stacked_check(s->head, in, s->path, &e) == -1)
 			tl_die("%s: %s; use --force to apply it anyway", name,
 			    e.msg);
+		if (!st->force && s->pipe != NULL &&
+		    tl_pipeline_pool_check(s->pipe, in->pool, &e) == -1)
+			tl_die("%s: %s: %s; use --force to apply it anyway",
+			    name, s->path, e.msg);
 	}
 }
 
@@ -443,6 +447,29 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 
 /* With raw text in, the records' own components are the vectors of the
  * embedding given first, whose digest the header carries, or none. */
+/* With raw text in and an embedding first, its vectors (IN's header)
+ * are the records' own: a pipeline over another embedding, or pooling
+ * otherwise, would stack outputs that a model trained on the records
+ * could not be frozen with; refused, as on vectors, unless --force. */
+static void
+check_text_source(const struct stack *st, const struct tl_vechdr *in)
+{
+	struct tl_err e;
+
+	for (size_t i = 0; i < st->nstage && !st->force; i++) {
+		const struct stage *s = &st->stage[i];
+
+		if (strcmp(tl_pipeline_embedding(s->pipe), in->model) != 0)
+			tl_die("%s: pools embedding %.12s..., but the records' "
+			    "own vectors come from %.12s...; use --force to "
+			    "stack it anyway", s->path,
+			    tl_pipeline_embedding(s->pipe), in->model);
+		if (tl_pipeline_pool_check(s->pipe, in->pool, &e) == -1)
+			tl_die("%s: %s; use --force to stack it anyway",
+			    s->path, e.msg);
+	}
+}
+
 static void
 start_text(struct stack *st)
 {
@@ -464,6 +491,7 @@ start_text(struct stack *st)
 		if (tl_pipeline_pool_desc(st->pool, &st->pool_opts, in.pool,
 		    sizeof(in.pool)) == -1)
 			tl_die("out of memory");
+		check_text_source(st, &in);
 	} else
 		st->only = 1;
 	start(st, NULL, &in);
