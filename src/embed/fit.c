@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "blas.h"
 #include "cli.h"
@@ -130,10 +131,17 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 	if (o->counts && optind == argc)
 		tl_usage_error("fit: --counts reads the text twice: name "
 		    "files, not standard input");
-	for (int i = optind; o->counts && i < argc; i++)
+	for (int i = optind; o->counts && i < argc; i++) {
+		struct stat st;
+
 		if (strcmp(argv[i], "-") == 0)
 			tl_usage_error("fit: --counts reads the text twice: "
 			    "name files, not standard input");
+		/* a pipe named as a file (<(...), a FIFO) reads once */
+		if (stat(argv[i], &st) == 0 && !S_ISREG(st.st_mode))
+			tl_usage_error("fit: --counts reads the text twice: "
+			    "%s is not a regular file", argv[i]);
+	}
 }
 
 /* Add the rows of f->x to X'X (the upper triangle, row-major). */

@@ -42,6 +42,11 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 			tl_die("%s: cannot compute its SHA-256", fs[i].path);
 		s[i].name = fs[i].name;
 		s[i].digest = fs[i].digest;
+		for (int j = 0; j < i; j++)	/* --tree shows PIPE:NAME */
+			if (strcmp(fs[i].name, fs[j].name) == 0 &&
+			    strcmp(fs[i].digest, fs[j].digest) != 0)
+				tl_usage_error("--freeze: two stages named "
+				    "'%s' (give NAME=MODEL)", fs[i].name);
 	}
 	if (tl_outfile_open(&out, output, 1, &e) == -1)
 		tl_die_err(NULL, &e);	/* its messages name the file */

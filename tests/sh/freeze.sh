@@ -278,6 +278,8 @@ fails "no embedding first" 1 "sentiment: the first stage must be the embedding" 
     tl-stack --freeze -o bad.tlm sentiment.tlm dag.tlm
 fails "the same model twice" 1 "the same model as" \
     tl-stack --freeze -o bad.tlm small.tlm s1.tlm s1.tlm
+fails "two stages of one name" 2 "two stages named 'a'" \
+    tl-stack --freeze -o bad.tlm small.tlm a=s1.tlm a=s2.tlm
 fails "no -o" 2 "-o FILE is required" tl-stack --freeze small.tlm s1.tlm
 fails "one model" 2 "give the embedding and" tl-stack --freeze -o bad.tlm small.tlm
 fails "--pool without --freeze" 2 "go with --freeze" tl-stack --pool max -m s1.tlm c.vec
