@@ -14,9 +14,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "embed.h"
+#include "head.h"
 #include "info.h"
 #include "io.h"
 #include "model.h"
+#include "pipeline.h"
 
 enum mode { MODE_JSON, MODE_DIGEST, MODE_TENSORS, MODE_TREE, MODE_VERIFY };
 
@@ -161,6 +164,44 @@ print_tensors(const struct tl_model *m, const char *path, int prefix)
 	}
 }
 
+/* What the tools that use M check when they load it, by its kind: the
+ * embedding's vocabulary and tokenizer, a head's shapes and classes, a
+ * pipeline's wiring.  A plain safetensors file (no kind) has nothing
+ * more.  M is borrowed; a pipeline takes a model of its own, so it is
+ * loaded again from PATH (mapped: cheap).  0, or -1 with E filled in. */
+static int
+deep_check(struct tl_model *m, const char *path, struct tl_err *e)
+{
+	const char *kind = tl_model_kind(m);
+	struct tl_model *again;
+	struct tl_pipeline *p;
+	struct tl_embed *emb;
+	struct tl_head *h;
+
+	if (kind == NULL)
+		return 0;
+	if (strcmp(kind, "embedding") == 0) {
+		if ((emb = tl_embed_from_model(m, e)) == NULL)
+			return -1;
+		tl_embed_free(emb);
+		return 0;
+	}
+	if (strcmp(kind, "pipeline") == 0) {
+		if ((again = tl_model_load(path, e)) == NULL)
+			return -1;
+		if ((p = tl_pipeline_load(again, e)) == NULL) {
+			tl_model_free(again);
+			return -1;
+		}
+		tl_pipeline_free(p);
+		return 0;
+	}
+	if ((h = tl_head_load(m, e)) == NULL)
+		return -1;
+	tl_head_free(h);
+	return 0;
+}
+
 /* Report on the model at PATH.  0, or -1 after a warning. */
 static int
 info(const char *path, enum mode mode, int prefix)
@@ -187,6 +228,11 @@ info(const char *path, enum mode mode, int prefix)
 	case MODE_TREE:		/* handled by lineage.c */
 	case MODE_VERIFY:
 	case MODE_JSON:
+		if (deep_check(m, path, &e) == -1) {
+			info_warn_err(path, &e);
+			tl_model_free(m);
+			return -1;
+		}
 		if ((o = info_json(m)) == NULL)
 			goto oom;
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
