@@ -484,6 +484,83 @@ verify_node(struct verify *v, const json_t *c, const char *name,
 	}
 }
 
+/* How stage I of pipeline P differs from PAR, the file whose digest it
+ * records: a tensor not copied byte for byte, one more or less, or
+ * another description (NULL when none: freezing copies them whole).
+ * Written to WHY (N bytes). */
+static const char *
+stage_differs(const struct tl_model *p, size_t i, const json_t *desc,
+    const struct tl_model *par, char *why, size_t n)
+{
+	char prefix[32], name[1100];
+	size_t own = 0, plen;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "stage%zu.", i);
+	for (size_t k = 0; k < tl_model_ntensors(p); k++)
+		own += strncmp(tl_model_tensor_at(p, k)->name, prefix, plen) ==
+		    0;
+	if (own != tl_model_ntensors(par))
+		return snprintf(why, n, "%zu tensors, the file %zu", own,
+		    tl_model_ntensors(par)), why;
+	for (size_t k = 0; k < tl_model_ntensors(par); k++) {
+		const struct tl_tensor *a = tl_model_tensor_at(par, k), *b;
+
+		snprintf(name, sizeof(name), "%s%s", prefix, a->name);
+		b = tl_model_tensor(p, name);
+		if (b == NULL || b->dtype != a->dtype || b->ndim != a->ndim ||
+		    b->nbytes != a->nbytes || memcmp(b->shape, a->shape,
+		    sizeof(a->shape[0]) * (size_t)a->ndim) != 0 ||
+		    memcmp(b->data, a->data, a->nbytes) != 0)
+			return snprintf(why, n, "tensor '%.200s' differs",
+			    a->name), why;
+	}
+	if (!json_equal((json_t *)desc, tl_model_meta(par)))
+		return snprintf(why, n, "the description differs"), why;
+	return NULL;
+}
+
+/* A frozen pipeline names its stages by digest but holds copies of
+ * them: each stage whose file is among PARENTS (digests PD) must hold
+ * exactly that file's tensors and description, or the pipeline applies
+ * something else than the lineage says. */
+static void
+verify_stages(struct verify *v, const char *model, const json_t *meta,
+    char *const *parents, char (*pd)[65], int np)
+{
+	const json_t *stages = json_object_get(meta, "stages");
+	struct tl_model *p = NULL, *par;
+	struct tl_err e;
+	char why[256];
+	const char *d, *bad;
+
+	if (!json_is_array(stages) || json_array_size(stages) == 0 ||
+	    model == NULL || strcmp(model, "-") == 0)
+		return;		/* standard input cannot be read again */
+	for (size_t i = 0; i < json_array_size(stages); i++) {
+		const json_t *st = json_array_get(stages, i);
+
+		d = json_string_value(json_object_get(st, "sha256"));
+		for (int j = 0; d != NULL && j < np; j++) {
+			if (strcmp(pd[j], d) != 0 || strcmp(parents[j], "-") == 0)
+				continue;
+			if ((p == NULL && (p = tl_model_load(model, &e)) ==
+			    NULL) || (par = tl_model_load(parents[j], &e)) ==
+			    NULL)
+				tl_die_err(name_of(p == NULL ? model :
+				    parents[j]), &e);
+			bad = stage_differs(p, i, json_object_get(st,
+			    "description"), par, why, sizeof(why));
+			check(v, bad == NULL, "%s: stage %zu %s %s, as its "
+			    "digest says%s%s", name_of(model), i, bad ?
+			    "does not hold" : "holds", name_of(parents[j]),
+			    bad ? ": " : "", bad ? bad : "");
+			tl_model_free(par);
+			break;
+		}
+	}
+	tl_model_free(p);
+}
+
 int
 lineage_verify(const char *model, char *const *parents, int np)
 {
@@ -513,6 +590,7 @@ lineage_verify(const char *model, char *const *parents, int np)
 			check(&v, 0, "%s (%.*s) is not in the lineage of %s",
 			    name_of(parents[i]), SHORT, pd[i], name);
 	}
+	verify_stages(&v, model, root.meta, parents, pd, np);
 	free(pd);
 	verify_node(&v, root.meta, name, root.digest, 0);
 	if (v.failed > 0) {
