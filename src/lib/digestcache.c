@@ -152,7 +152,6 @@ tl_model_digest_cached(struct tl_model *m, const char *path,
 {
 	struct tl_filekey now;
 	char dir[4096], entry[4200];
-	const char *hex;
 	int usable;
 
 	tl_filekey_get(path, &now);
@@ -162,10 +161,9 @@ tl_model_digest_cached(struct tl_model *m, const char *path,
 	    (unsigned long long)now.ino) < (int)sizeof(entry);
 	if (usable && cache_get(entry, &now, out) == 0)
 		return out;
-	if ((hex = tl_model_digest(m)) == NULL)
+	if (tl_model_digest_into(m, out) == NULL)
 		return NULL;
-	memcpy(out, hex, 65);
 	if (usable)
-		cache_put(dir, entry, &now, hex);
+		cache_put(dir, entry, &now, out);
 	return out;
 }

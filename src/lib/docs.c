@@ -489,13 +489,9 @@ tl_docs_next(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 			len -= 3;
 			memmove(d->buf, d->buf + 3, (size_t)len + 1);
 		}
-		if (d->line == 1 && tl_vec_starts_stream(d->buf, (size_t)len)) {
-			tl_errf(e, "a vector stream (see tl-formats(5)), "
-			    "where text was expected");
-			e->pos_kind = TL_POS_LINE;
-			e->pos = 1;
-			return -1;
-		}
+		if (d->line == 1 && tl_vec_starts_stream(d->buf, (size_t)len))
+			return tl_errf_line(e, 1, "a vector stream (see "
+			    "tl-formats(5)), where text was expected");
 		doc->line = d->line;
 		if ((r = parse_line(d, (size_t)len, doc, e)) == 1)
 			return 1;

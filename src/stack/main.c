@@ -67,6 +67,7 @@ struct stack {
 	struct tl_textpool *tp;		/* pools a block of texts */
 	float		*pooled;	/* BLOCK_ROWS x the pool's dim */
 	char		 src_digest[65];
+	const char	*src_path;
 };
 
 static void
@@ -191,6 +192,7 @@ load_source(struct stack *st, const char *path, const struct tl_pool_opts *o)
 	if (tl_model_digest_cached(m, path, &key, st->src_digest) == NULL)
 		tl_die("%s: cannot compute its SHA-256", path);
 	st->src_model = m;
+	st->src_path = path;
 	st->pool_opts = *o;
 	if ((st->src = tl_embed_from_model(m, &e)) == NULL ||
 	    (st->pool = tl_pool_new(st->src, o, &e)) == NULL ||
@@ -260,21 +262,47 @@ make_header(struct stack *st, const struct tl_vechdr *in)
 	free(names);
 }
 
-/* Every head must take records of this dimension, made by the embedding
- * it was trained on, with a sparse part hashed as it was trained on (as
- * tl-predict checks; --force skips the last two). */
+/* Stage S must get vectors made as it was trained on, as IN (of NAME)
+ * says they were (as tl-predict checks; --force skips it): the same
+ * embedding, a sparse part hashed the same way, the same stacked models
+ * after them, and for a pipeline the same pooling. */
+static void
+check_origin(const struct stack *st, const struct stage *s,
+    const struct tl_vechdr *in, const char *name)
+{
+	const char *want = s->pipe != NULL ? tl_pipeline_embedding(s->pipe) :
+	    tl_head_input_model(s->head);
+	struct tl_err e;
+
+	if (st->force)
+		return;
+	if (s->pipe == NULL &&
+	    tl_head_lexical_check(s->head, in->lexical, s->path, &e) == -1)
+		tl_die_err(name, &e);
+	if (in->model[0] != '\0' && want[0] != '\0' &&
+	    strcmp(in->model, want) != 0)
+		tl_die("%s: vectors made by embedding %.12s..., but %s was "
+		    "trained on vectors from %.12s...; use --force to apply it "
+		    "anyway", name, in->model, s->path, want);
+	if (s->pipe == NULL &&	/* a pipeline's first model takes none */
+	    tl_head_stacked_check(s->head, in, s->path, &e) == -1)
+		tl_die("%s: %s; use --force to apply it anyway", name, e.msg);
+	if (s->pipe != NULL &&
+	    tl_pipeline_pool_check(s->pipe, in->pool, &e) == -1)
+		tl_die("%s: %s: %s; use --force to apply it anyway", name,
+		    s->path, e.msg);
+}
+
+/* Every head must take records of this dimension, with the sparse part
+ * it needs, made as it was trained on (check_origin). */
 static void
 check_input(const struct stack *st, const char *name,
     const struct tl_vechdr *in)
 {
 	for (size_t i = 0; i < st->nstage; i++) {
 		const struct stage *s = &st->stage[i];
-		const char *want = s->pipe != NULL ?
-		    tl_pipeline_embedding(s->pipe) :
-		    tl_head_input_model(s->head);
 		size_t d = s->pipe != NULL ? tl_pipeline_in_dim(s->pipe) :
 		    tl_head_in_dim(s->head);
-		struct tl_err e;
 
 		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
@@ -285,25 +313,7 @@ check_input(const struct stack *st, const char *name,
 			    "(tl-embed --lexical), the stream has %llu", name,
 			    s->path, (unsigned long long)tl_head_sparse(s->head),
 			    (unsigned long long)in->sparse);
-		if (!st->force && s->pipe == NULL &&
-		    tl_head_lexical_check(s->head, in->lexical, s->path, &e) ==
-		    -1)
-			tl_die_err(name, &e);
-		if (!st->force && in->model[0] != '\0' && want[0] != '\0' &&
-		    strcmp(in->model, want) != 0)
-			tl_die("%s: vectors made by embedding %.12s..., but %s "
-			    "was trained on vectors from %.12s...; use --force "
-			    "to apply it anyway", name, in->model,
-			    st->stage[i].path, want);
-		/* a pipeline's first model takes the embedding's vectors */
-		if (!st->force && s->pipe == NULL &&
-		    tl_head_stacked_check(s->head, in, s->path, &e) == -1)
-			tl_die("%s: %s; use --force to apply it anyway", name,
-			    e.msg);
-		if (!st->force && s->pipe != NULL &&
-		    tl_pipeline_pool_check(s->pipe, in->pool, &e) == -1)
-			tl_die("%s: %s: %s; use --force to apply it anyway",
-			    name, s->path, e.msg);
+		check_origin(st, s, in, name);
 	}
 }
 
@@ -446,30 +456,10 @@ on_docs(void *ctx, const struct tl_docblock *b, const char *name)
 }
 
 /* With raw text in, the records' own components are the vectors of the
- * embedding given first, whose digest the header carries, or none. */
-/* With raw text in and an embedding first, its vectors (IN's header)
- * are the records' own: a pipeline over another embedding, or pooling
- * otherwise, would stack outputs that a model trained on the records
- * could not be frozen with; refused, as on vectors, unless --force. */
-static void
-check_text_source(const struct stack *st, const struct tl_vechdr *in)
-{
-	struct tl_err e;
-
-	for (size_t i = 0; i < st->nstage && !st->force; i++) {
-		const struct stage *s = &st->stage[i];
-
-		if (strcmp(tl_pipeline_embedding(s->pipe), in->model) != 0)
-			tl_die("%s: pools embedding %.12s..., but the records' "
-			    "own vectors come from %.12s...; use --force to "
-			    "stack it anyway", s->path,
-			    tl_pipeline_embedding(s->pipe), in->model);
-		if (tl_pipeline_pool_check(s->pipe, in->pool, &e) == -1)
-			tl_die("%s: %s; use --force to stack it anyway",
-			    s->path, e.msg);
-	}
-}
-
+ * embedding given first, whose digest the header carries, or none.  A
+ * pipeline over another embedding, or pooling otherwise, would stack
+ * outputs that a model trained on the records could not be frozen with:
+ * checked as on vectors (check_origin). */
 static void
 start_text(struct stack *st)
 {
@@ -491,7 +481,8 @@ start_text(struct stack *st)
 		if (tl_pipeline_pool_desc(st->pool, &st->pool_opts, in.pool,
 		    sizeof(in.pool)) == -1)
 			tl_die("out of memory");
-		check_text_source(st, &in);
+		for (size_t i = 0; i < st->nstage; i++)
+			check_origin(st, &st->stage[i], &in, st->src_path);
 	} else
 		st->only = 1;
 	start(st, NULL, &in);

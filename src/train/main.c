@@ -492,10 +492,8 @@ write_oof(struct tl_outfile *out, const char *path, const struct rows *r,
 	struct tl_vecwriter *w;
 	struct tl_vechdr h;
 	struct tl_err e;
-	const char *name = tl_infile_name(path);	/* "-": stdin */
+	const char *name = strcmp(path, "-") == 0 ? "stdout" : path;
 
-	if (strcmp(name, "stdin") == 0)
-		name = "stdout";
 	tl_vechdr_init(&h);
 	if (tl_vechdr_set_names(&h, t->k, (const char *const *)t->classes,
 	    &e) != 0 || (w = tl_vecwriter_new(out->f, &h, 0, 0, &e)) == NULL)
