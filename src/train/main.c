@@ -619,6 +619,7 @@ main(int argc, char *argv[])
 	}
 	tl_vechdr_init(&r.hdr);
 	r.kind = op.lo.kind;
+	r.numeric = op.mlp ? "-t mlp --regression" : "-t ridge";
 	/* open first: a terminal is refused before any work is done */
 	if (tl_outfile_open(&out, op.output, 1, &e) == -1 ||
 	    (op.oof != NULL && tl_outfile_open(&oofout, op.oof, 0, &e) == -1))

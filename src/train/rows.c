@@ -61,17 +61,24 @@ whole_number(const char *s)
 	return v;
 }
 
-/* What is wrong with label S for a model of KIND, or NULL. */
+/* What is wrong with label S of R's kind, or NULL: into BUF. */
 static const char *
-label_problem(const char *s, enum tl_linear_kind kind)
+label_problem(const struct rows *r, const char *s, char *buf, size_t size)
 {
-	if (s[0] == '\0')
-		return kind == TL_LINEAR_RIDGE ? "empty label: -t ridge needs "
-		    "a number for every record" : "empty label: tl-train "
-		    "needs a class label for every record";
-	if (kind == TL_LINEAR_RIDGE && isnan(whole_number(s)))
-		return "label is not a number: -t ridge needs numeric labels";
-	if (kind == TL_LINEAR_LOGISTIC && (s[0] == ',' ||
+	if (s[0] == '\0' && r->kind != TL_LINEAR_RIDGE)
+		return "empty label: tl-train needs a class label for every "
+		    "record";
+	if (s[0] == '\0') {
+		snprintf(buf, size, "empty label: %s needs a number for every "
+		    "record", r->numeric);
+		return buf;
+	}
+	if (r->kind == TL_LINEAR_RIDGE && isnan(whole_number(s))) {
+		snprintf(buf, size, "label is not a number: %s needs numeric "
+		    "labels", r->numeric);
+		return buf;
+	}
+	if (r->kind == TL_LINEAR_LOGISTIC && (s[0] == ',' ||
 	    s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL))
 		return "empty class in a multi-label label (\"a,b\" separates "
 		    "classes by single commas)";
@@ -84,11 +91,13 @@ rows_on_block(void *ctx, const struct tl_vecblock *b, const char *name,
 {
 	struct rows *r = ctx;
 	const char *why;
+	char buf[128];
 	struct tl_err e;
 	size_t more = 0, len;
 
 	for (size_t i = 0; i < b->n; i++) {
-		if ((why = label_problem(b->label[i], r->kind)) != NULL) {
+		if ((why = label_problem(r, b->label[i], buf,
+		    sizeof(buf))) != NULL) {
 			if (binary)
 				tl_errf_byte(&e, b->pos[i], "%s", why);
 			else if (b->label[i][0] == '\0' &&

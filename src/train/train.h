@@ -28,6 +28,7 @@ struct rows {
 	int	  named;	/* a header named the components */
 	struct tl_vechdr hdr;	/* digests: model and stacked */
 	enum tl_linear_kind kind;	/* how labels are checked */
+	const char *numeric;	/* the option that wants numbers (ridge) */
 	/* the sparse parts (tl-embed --lexical), in CSR form */
 	uint64_t  sparse;	/* the inputs' "sparse"; 0: none */
 	size_t	 *sp_off;	/* n + 1 offsets */
