@@ -3,8 +3,8 @@
  * inspecting a model.  The norms of all rows are computed once (n floats:
  * no normalised copy of the n x d matrix is made); each query is then one
  * cblas_sgemv per block of rows (F16 rows are widened a block at a time),
- * the dot products divided by the norms, and the best K kept by insertion
- * into a short sorted list.  Ties keep the earlier (more frequent) row.
+ * the dot products divided by the norms, and the best K kept in a heap.
+ * Ties keep the earlier (more frequent) row.
  */
 #include <getopt.h>
 #include <math.h>
@@ -64,21 +64,86 @@ compute_norms(struct nn *s)
 	}
 }
 
-/* Offer row R with cosine C to the best list. */
+/* Is row R with cosine C nearer than row R2 with C2?  Ties: the earlier
+ * (more frequent) row. */
+static int
+nearer(size_t r, float c, size_t r2, float c2)
+{
+	return c > c2 || (c == c2 && r < r2);
+}
+
+/* Move the entry at I of the heap (farthest at its top) down to its
+ * place. */
+static void
+sift_down(struct nn *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < s->nbest && nearer(s->best[m], s->bestc[m],
+		    s->best[l], s->bestc[l]))
+			m = l;
+		if (l + 1 < s->nbest && nearer(s->best[m], s->bestc[m],
+		    s->best[l + 1], s->bestc[l + 1]))
+			m = l + 1;
+		if (m == i)
+			return;
+		size_t r = s->best[i];
+		float c = s->bestc[i];
+
+		s->best[i] = s->best[m];
+		s->bestc[i] = s->bestc[m];
+		s->best[m] = r;
+		s->bestc[m] = c;
+		i = m;
+	}
+}
+
+/* Offer row R with cosine C to the best K, a heap with the farthest at
+ * its top: O(log K) a row, so that K near the vocabulary size stays a
+ * sort's cost. */
 static void
 offer(struct nn *s, size_t r, float c)
 {
 	size_t i;
 
-	if (s->nbest == s->k && !(c > s->bestc[s->k - 1]))
+	if (isnan(c))
 		return;
-	i = s->nbest < s->k ? s->nbest++ : s->k - 1;
-	for (; i > 0 && c > s->bestc[i - 1]; i--) {
-		s->best[i] = s->best[i - 1];
-		s->bestc[i] = s->bestc[i - 1];
+	if (s->nbest == s->k) {
+		if (!nearer(r, c, s->best[0], s->bestc[0]))
+			return;
+		s->best[0] = r;
+		s->bestc[0] = c;
+		sift_down(s, 0);
+		return;
+	}
+	for (i = s->nbest++; i > 0 && nearer(s->best[(i - 1) / 2],
+	    s->bestc[(i - 1) / 2], r, c); i = (i - 1) / 2) {
+		s->best[i] = s->best[(i - 1) / 2];
+		s->bestc[i] = s->bestc[(i - 1) / 2];
 	}
 	s->best[i] = r;
 	s->bestc[i] = c;
+}
+
+/* Empty the heap into s->best, nearest first (heap sort in place). */
+static void
+sort_best(struct nn *s)
+{
+	size_t n = s->nbest;
+
+	while (s->nbest > 1) {
+		size_t r = s->best[0], last = s->nbest - 1;
+		float c = s->bestc[0];
+
+		s->best[0] = s->best[last];
+		s->bestc[0] = s->bestc[last];
+		s->best[last] = r;
+		s->bestc[last] = c;
+		s->nbest--;
+		sift_down(s, 0);
+	}
+	s->nbest = n;
 }
 
 /* The K rows nearest row Q (Q itself left out) into s->best. */
@@ -101,23 +166,47 @@ search(struct nn *s, size_t q, const float *qv)
 				offer(s, b + i, den > 0 ? s->dot[i] / den : 0);
 		}
 	}
+	sort_best(s);
+}
+
+/* Is token T (LEN bytes) a tweet-mode marker that annotates the word
+ * next to it ("FROG" is "frog <allcaps>") rather than standing for one? */
+static int
+annotation(const char *t, size_t len)
+{
+	static const char *const mark[] = { "<allcaps>", "<elong>",
+	    "<hashtag>" };
+
+	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++)
+		if (len == strlen(mark[i]) && memcmp(t, mark[i], len) == 0)
+			return 1;
+	return 0;
 }
 
 /* The row of WORD: as given, else as the model's tokenizer makes it
- * (lower-cased, normalised) when that is one token; -1 when unknown. */
+ * (lower-cased, normalised; in the tweet mode without the markers that
+ * annotate it) when that is one token; -1 when unknown. */
 static long
 find(const struct tl_embed *e, struct tl_tokens *tok, const char *word)
 {
 	long r = tl_embed_lookup(e, word, strlen(word));
-	size_t len;
-	const char *t;
+	const char *t, *w = NULL;
+	size_t len, wlen = 0;
 
 	if (r >= 0)
 		return r;
-	if (tl_tokenize(tok, word, strlen(word)) != 1)
-		return -1;
-	t = tl_tokens_at(tok, 0, &len);
-	return tl_embed_lookup(e, t, len);
+	if (tl_tokenize(tok, word, strlen(word)) < 0)
+		tl_die("out of memory");
+	for (size_t i = 0; i < tok->n; i++) {
+		t = tl_tokens_at(tok, i, &len);
+		if (annotation(t, len))
+			continue;
+		if (w != NULL)
+			return -1;	/* several words */
+		w = t;
+		wlen = len;
+	}
+	return w != NULL ? tl_embed_lookup(e, w, wlen) : -1;
 }
 
 static void
