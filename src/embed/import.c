@@ -139,6 +139,7 @@ embed_import_main(int argc, char **argv)
 		tl_die_err(name, &e);
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	tl_wordvec_init(&w);
+	w.f16 = o.dtype == TL_DTYPE_F16;
 	if (tl_wordvec_read(&w, f, o.fmt, &e) == -1)
 		tl_die_err(name, &e);
 	if (f != stdin)

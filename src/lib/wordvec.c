@@ -217,6 +217,20 @@ parse_values(const char *p, const char *end, float *x, size_t cap,
 	}
 }
 
+#define F16_RANGE	"value %zu is %g, beyond the F16 range (65504): use " \
+	"--dtype f32"
+
+/* The first of the N values at X that F16 cannot hold, or N. */
+static size_t
+beyond_f16(const float *x, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && (tl_f16_from_float(x[k]) & 0x7c00) != 0x7c00)
+		k++;
+	return k;
+}
+
 /* Strip the line terminator and trailing blanks; returns the new end. */
 static const char *
 trim(const char *s, const char *end)
@@ -266,6 +280,8 @@ parse_line(struct tl_wordvec *w, const char *line, size_t len,
 	if ((size_t)k != w->dim)
 		return tl_errf(e, "expected %zu values after the word, found "
 		    "%ld", w->dim, k);
+	if (w->f16 && (k = (long)beyond_f16(x, w->dim)) != (long)w->dim)
+		return tl_errf(e, F16_RANGE, (size_t)k + 1, (double)x[k]);
 	return add_word(w, line, (size_t)(p - line), e);
 }
 
@@ -422,6 +438,13 @@ read_bin_rows(struct tl_wordvec *w, FILE *f, size_t count, uint64_t *off,
 				    "word %zu is not finite", k + 1, w->n + 1);
 				goto out;
 			}
+		size_t k = w->f16 ? beyond_f16(x, w->dim) : w->dim;
+
+		if (k != w->dim) {
+			tl_errf_byte(e, *off + 4 * k, "word %zu: " F16_RANGE,
+			    w->n + 1, k + 1, (double)x[k]);
+			goto out;
+		}
 		*off += 4 * w->dim;
 		if (add_word(w, word, (size_t)len, e) == -1) {
 			char why[sizeof(e->msg)];

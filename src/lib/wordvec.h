@@ -43,6 +43,8 @@ struct tl_wordvec {
 	int64_t	*offsets;	/* n + 1 byte offsets into bytes */
 	uint8_t	*bytes;		/* the words end to end, no separators */
 	size_t	 nbytes;
+	int	 f16;		/* set before reading: values must fit F16,
+				 * so that a bad one is named by its line */
 
 	/* private: capacities in elements */
 	size_t	 vec_cap, off_cap, bytes_cap;
