@@ -60,13 +60,43 @@ tl_cli_init(const char *progname)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 }
 
+/* Write S to stderr with its control bytes escaped (\r, \x1b): messages
+ * quote input, and a tweet's bytes must not move the cursor or recolour
+ * the user's terminal. */
+static void
+put_escaped(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != 0x7f)
+			putc(c, stderr);
+		else if (c == '\t' || c == '\r' || c == '\n')
+			fprintf(stderr, "\\%c", c == '\t' ? 't' : c == '\r' ?
+			    'r' : 'n');
+		else
+			fprintf(stderr, "\\x%02x", c);
+	}
+}
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
+	char buf[1024], *msg = buf;
+	va_list again;
+	int n;
+
 	fflush(stdout);
+	va_copy(again, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf) && (msg = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(msg, (size_t)n + 1, fmt, again);
+	va_end(again);
 	fprintf(stderr, "%s: ", tl_progname);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(n < 0 ? fmt : msg != NULL ? msg : buf);
 	fputc('\n', stderr);
+	if (msg != buf)
+		free(msg);
 }
 
 void

@@ -691,6 +691,9 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 	if (n == 0)
 		return tl_errf_line(e, r->line, "empty value in column %zu",
 		    col);
+	if (memchr(p, '\0', n) != NULL)
+		return tl_errf_line(e, r->line, "a NUL byte in the value in "
+		    "column %zu", col);
 	memcpy(v, p, n < VS_SHOW ? n : VS_SHOW);
 	strcpy(v + (n < VS_SHOW ? n : VS_SHOW), n <= VS_SHOW ? "" : "...");
 	digits = strspn(v, "0123456789");
@@ -702,8 +705,7 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 		    col);
 	/* what strtod takes whole but tl_parse_float refused is out of
 	 * float range or not finite (or hexadecimal) */
-	if (n <= VS_SHOW && memchr(p, '\0', n) == NULL &&
-	    !isspace((unsigned char)v[0])) {
+	if (n <= VS_SHOW && !isspace((unsigned char)v[0])) {
 		d = strtod(v, &ep);
 		if (ep != v && *ep == '\0') {
 			if (isnan(d) || strpbrk(v, "iInN") != NULL)
