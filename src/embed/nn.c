@@ -21,14 +21,18 @@
 
 #define NN_BLOCK	4096	/* rows per sgemv */
 
+struct hit {
+	size_t	row;
+	float	cos;
+};
+
 struct nn {
 	const struct tl_embed	*e;
 	size_t			 n, d, k;
 	float			*norm;	/* n */
 	float			*block;	/* NN_BLOCK x d: widened F16 rows */
 	float			*dot;	/* NN_BLOCK */
-	size_t			*best;	/* k rows, best first */
-	float			*bestc;	/* their cosines */
+	struct hit		*best;	/* k: a heap, then a list */
 	size_t			 nbest;
 };
 
@@ -64,37 +68,31 @@ compute_norms(struct nn *s)
 	}
 }
 
-/* Is row R with cosine C nearer than row R2 with C2?  Ties: the earlier
- * (more frequent) row. */
+/* Is A nearer than B?  Ties: the earlier (more frequent) row. */
 static int
-nearer(size_t r, float c, size_t r2, float c2)
+nearer(struct hit a, struct hit b)
 {
-	return c > c2 || (c == c2 && r < r2);
+	return a.cos > b.cos || (a.cos == b.cos && a.row < b.row);
 }
 
-/* Move the entry at I of the heap (farthest at its top) down to its
- * place. */
+/* Move the entry at I of the heap of the first N hits (farthest at its
+ * top) down to its place. */
 static void
-sift_down(struct nn *s, size_t i)
+sift_down(struct hit *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
+		struct hit t;
 
-		if (l < s->nbest && nearer(s->best[m], s->bestc[m],
-		    s->best[l], s->bestc[l]))
+		if (l < n && nearer(h[m], h[l]))
 			m = l;
-		if (l + 1 < s->nbest && nearer(s->best[m], s->bestc[m],
-		    s->best[l + 1], s->bestc[l + 1]))
+		if (l + 1 < n && nearer(h[m], h[l + 1]))
 			m = l + 1;
 		if (m == i)
 			return;
-		size_t r = s->best[i];
-		float c = s->bestc[i];
-
-		s->best[i] = s->best[m];
-		s->bestc[i] = s->bestc[m];
-		s->best[m] = r;
-		s->bestc[m] = c;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
 		i = m;
 	}
 }
@@ -105,45 +103,35 @@ sift_down(struct nn *s, size_t i)
 static void
 offer(struct nn *s, size_t r, float c)
 {
+	struct hit x = { r, c };
 	size_t i;
 
 	if (isnan(c))
 		return;
 	if (s->nbest == s->k) {
-		if (!nearer(r, c, s->best[0], s->bestc[0]))
-			return;
-		s->best[0] = r;
-		s->bestc[0] = c;
-		sift_down(s, 0);
+		if (nearer(x, s->best[0])) {
+			s->best[0] = x;
+			sift_down(s->best, s->k, 0);
+		}
 		return;
 	}
-	for (i = s->nbest++; i > 0 && nearer(s->best[(i - 1) / 2],
-	    s->bestc[(i - 1) / 2], r, c); i = (i - 1) / 2) {
+	for (i = s->nbest++; i > 0 && nearer(s->best[(i - 1) / 2], x);
+	    i = (i - 1) / 2)
 		s->best[i] = s->best[(i - 1) / 2];
-		s->bestc[i] = s->bestc[(i - 1) / 2];
-	}
-	s->best[i] = r;
-	s->bestc[i] = c;
+	s->best[i] = x;
 }
 
-/* Empty the heap into s->best, nearest first (heap sort in place). */
+/* Turn the heap into a list, nearest first (heap sort in place). */
 static void
 sort_best(struct nn *s)
 {
-	size_t n = s->nbest;
+	for (size_t n = s->nbest; n > 1; n--) {
+		struct hit t = s->best[0];
 
-	while (s->nbest > 1) {
-		size_t r = s->best[0], last = s->nbest - 1;
-		float c = s->bestc[0];
-
-		s->best[0] = s->best[last];
-		s->bestc[0] = s->bestc[last];
-		s->best[last] = r;
-		s->bestc[last] = c;
-		s->nbest--;
-		sift_down(s, 0);
+		s->best[0] = s->best[n - 1];
+		s->best[n - 1] = t;
+		sift_down(s->best, n - 1, 0);
 	}
-	s->nbest = n;
 }
 
 /* The K rows nearest row Q (Q itself left out) into s->best. */
@@ -278,9 +266,8 @@ embed_nn_main(int argc, char **argv)
 	    sizeof(float)) : NULL;
 	s.dot = malloc(NN_BLOCK * sizeof(*s.dot));
 	s.best = malloc(s.k * sizeof(*s.best));
-	s.bestc = malloc(s.k * sizeof(*s.bestc));
 	if (s.norm == NULL || s.dot == NULL || s.best == NULL ||
-	    s.bestc == NULL || (tl_embed_is_f16(emb) && s.block == NULL))
+	    (tl_embed_is_f16(emb) && s.block == NULL))
 		tl_die("out of memory");
 	compute_norms(&s);
 	for (int i = optind; i < argc; i++) {
@@ -294,10 +281,10 @@ embed_nn_main(int argc, char **argv)
 			memcpy(qv, x, s.d * sizeof(float));
 		search(&s, (size_t)q[i - optind], qv);
 		for (size_t j = 0; j < s.nbest && s.n > 1; j++) {
-			*tl_fmt_float(num, s.bestc[j]) = '\0';
+			*tl_fmt_float(num, s.best[j].cos) = '\0';
 			fputs(argv[i], stdout);
 			putchar('\t');
-			print_word(emb, s.best[j]);
+			print_word(emb, s.best[j].row);
 			printf("\t%s\n", num);
 		}
 		free(qv);
@@ -307,7 +294,6 @@ embed_nn_main(int argc, char **argv)
 	free(s.block);
 	free(s.dot);
 	free(s.best);
-	free(s.bestc);
 	tl_tokens_free(&tok);
 	tl_embed_free(emb);
 	tl_stdout_close();
