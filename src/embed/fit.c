@@ -83,6 +83,7 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "sif-a", required_argument, NULL, O_SIF_A },
 		{ "skip-bad", no_argument, NULL, EMBED_O_SKIP_BAD },
+		{ "text", no_argument, NULL, EMBED_O_TEXT },
 		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
 		{ "tsv", no_argument, NULL, EMBED_O_TSV },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -123,7 +124,7 @@ fit_opts(int argc, char **argv, struct fit_opts *o)
 			break;
 		default:
 			if (!tl_docopts_parse(ch, optarg, &o->docs))
-				embed_bad_option(argv, ch);
+				tl_bad_option(argv, ch, ":hm:o:v", longopts);
 		}
 	if (o->output == NULL)
 		tl_usage_error("fit: -o OUT is required (a model file)");

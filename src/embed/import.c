@@ -95,7 +95,7 @@ import_opts(int argc, char **argv, struct import_opts *o)
 			o->verbose = 1;
 			break;
 		default:
-			embed_bad_option(argv, ch);
+			tl_bad_option(argv, ch, ":f:hn:o:v", longopts);
 		}
 	if (!o->have_fmt)
 		tl_usage_error("import: --format is required");

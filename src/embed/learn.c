@@ -78,6 +78,7 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "subwords", required_argument, NULL, O_SUBWORDS },
+		{ "text", no_argument, NULL, EMBED_O_TEXT },
 		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tokenizer", required_argument, NULL, O_TOKENIZER },
@@ -185,7 +186,7 @@ learn_opts(int argc, char **argv, struct learn_opts *o)
 			break;
 		default:
 			if (!tl_docopts_parse(ch, optarg, &o->docs))
-				embed_bad_option(argv, ch);
+				tl_bad_option(argv, ch, ":ho:v", longopts);
 		}
 	tl_docopts_check(&o->docs);
 	if (o->tok_set && o->init != NULL)

@@ -73,11 +73,12 @@ usage(FILE *f)
 	    "usage: tl-embed [-v] [--binary] [--digits N] [--no-header] "
 	    "[--normalize]\n"
 	    "                [--lexical] [--lexical-chars MIN-MAX] "
-	    "[--pool KIND] [--tsv]\n"
-	    "                [--jsonl] [--id-field PATH] [--label-field PATH]\n"
-	    "                [--text-field PATH] [--skip-bad] [--sif-a A] "
-	    "[--threads N]\n"
-	    "                [-m MODEL] [-o FILE] [FILE ...]\n"
+	    "[--pool KIND]\n"
+	    "                [--text | --tsv | --jsonl] [--id-field PATH]\n"
+	    "                [--label-field PATH] [--text-field PATH] "
+	    "[--skip-bad]\n"
+	    "                [--sif-a A] [--threads N] [-m MODEL] [-o FILE] "
+	    "[FILE ...]\n"
 	    "       tl-embed fit [-v] [--components R] [--counts] [--sif-a A] "
 	    "[--tsv]\n"
 	    "                [--jsonl] [--text-field PATH] [--skip-bad] "
@@ -92,23 +93,6 @@ usage(FILE *f)
 	    "                [--threads N] ... [-o OUT] [FILE ...] "
 	    "(tl-embed learn -h: all options)\n"
 	    "       tl-embed --print-default-model\n");
-}
-
-/* After getopt_long (with opterr 0 and ':' leading the short options)
- * returned CH, '?' or ':': the usage error that names the option.  On
- * ':' the option is the last word getopt read; on '?' optopt is 0 for an
- * unknown long option. */
-_Noreturn void
-embed_bad_option(char **argv, int ch)
-{
-	char shortopt[3] = { '-', (char)optopt, '\0' };
-	const char *last = argv[optind - 1];
-
-	if (ch == ':')
-		tl_usage_error("option '%s' needs an argument",
-		    strncmp(last, "--", 2) == 0 ? last : shortopt);
-	tl_usage_error("unknown option '%s'", optopt > 0 && optopt < 128 ?
-	    shortopt : last);
 }
 
 /* The directory of this executable + SUFFIX, in BUF; 0 or -1. */
@@ -222,6 +206,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "print-default-model", no_argument, NULL, O_PRINT_DEFAULT },
 		{ "sif-a", required_argument, NULL, O_SIF_A },
 		{ "skip-bad", no_argument, NULL, EMBED_O_SKIP_BAD },
+		{ "text", no_argument, NULL, EMBED_O_TEXT },
 		{ "text-field", required_argument, NULL, EMBED_O_TEXT_FIELD },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tsv", no_argument, NULL, EMBED_O_TSV },
@@ -292,7 +277,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			tl_print_version();
 		default:
 			if (!tl_docopts_parse(ch, optarg, &o->docs))
-				embed_bad_option(argv, ch);
+				tl_bad_option(argv, ch, ":hm:o:v", longopts);
 		}
 	tl_docopts_check(&o->docs);
 }

@@ -238,7 +238,7 @@ embed_nn_main(int argc, char **argv)
 			model = optarg;
 			break;
 		default:
-			embed_bad_option(argv, ch);
+			tl_bad_option(argv, ch, ":hk:m:", longopts);
 		}
 	if (optind == argc)
 		tl_usage_error("nn: no word given");

@@ -18,7 +18,6 @@ double	embed_sif_a(const char *arg);
 
 /* After getopt_long (with opterr 0 and ':' leading the short options)
  * returned CH, '?' or ':': the usage error that names the option. */
-_Noreturn void embed_bad_option(char **argv, int ch);
 
 /* The embedding model to use without -m (see tl-embed(1) FILES), or NULL;
  * BUF holds the path when it is found beside the executable. */
@@ -31,6 +30,7 @@ enum {
 	EMBED_O_JSONL = TL_DOCOPT_JSONL,
 	EMBED_O_LABEL_FIELD = TL_DOCOPT_LABEL_FIELD,
 	EMBED_O_SKIP_BAD = TL_DOCOPT_SKIP_BAD,
+	EMBED_O_TEXT = TL_DOCOPT_TEXT,
 	EMBED_O_TEXT_FIELD = TL_DOCOPT_TEXT_FIELD,
 	EMBED_O_TSV = TL_DOCOPT_TSV
 };

@@ -248,16 +248,6 @@ oom:
 	return -1;
 }
 
-static _Noreturn void
-bad_option(char *argv[])
-{
-	if (optopt >= OPT_DIGEST)
-		tl_usage_error("option '%s' takes no argument", argv[optind - 1]);
-	if (optopt != 0)
-		tl_usage_error("unknown option -%c", optopt);
-	tl_usage_error("unknown option '%s'", argv[optind - 1]);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -275,7 +265,7 @@ main(int argc, char *argv[])
 
 	tl_cli_init("tl-info");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_DIGEST:
 		case OPT_TENSORS:
@@ -293,7 +283,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			tl_print_version();
 		default:
-			bad_option(argv);
+			tl_bad_option(argv, ch, ":h", longopts);
 		}
 	}
 	argc -= optind;

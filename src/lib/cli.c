@@ -1,4 +1,5 @@
 /* The shared edges of every tl tool; see cli.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -154,6 +155,79 @@ tl_usage_error(const char *fmt, ...)
 	fprintf(stderr, "Try '%s --help' for more information.\n",
 	    tl_progname);
 	exit(TL_EXIT_USAGE);
+}
+
+/* The long option NAME (LEN bytes, no "--") names, exactly or as the only
+ * option it begins: its entry, or NULL; *MATCHES counts the options it
+ * begins. */
+static const struct option *
+long_named(const struct option *lo, const char *name, size_t len,
+    int *matches)
+{
+	const struct option *hit = NULL;
+
+	*matches = 0;
+	for (; lo->name != NULL; lo++) {
+		if (strncmp(lo->name, name, len) != 0)
+			continue;
+		if (lo->name[len] == '\0') {
+			*matches = 1;
+			return lo;
+		}
+		++*matches;
+		hit = lo;
+	}
+	return *matches == 1 ? hit : NULL;
+}
+
+/* "--label" begins --label-field and --labels: list them. */
+static _Noreturn void
+ambiguous(const struct option *lo, const char *arg, size_t len)
+{
+	char list[256] = "";
+	size_t at = 0;
+
+	for (; lo->name != NULL && at < sizeof(list) - 1; lo++)
+		if (strncmp(lo->name, arg + 2, len) == 0)
+			at += (size_t)snprintf(list + at, sizeof(list) - at,
+			    "%s--%s", at ? ", " : "", lo->name);
+	tl_usage_error("ambiguous option '%.*s' (%s)", (int)len + 2, arg,
+	    list);
+}
+
+_Noreturn void
+tl_bad_option(char **argv, int ch, const char *opts,
+    const struct option *longopts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	const struct option *lo = NULL;
+	size_t len;
+	int matches = 0, other;
+
+	/* a bad letter inside "-qx" leaves optind on its cluster, so ARG may
+	 * be an earlier long option: it is the culprit only if it names the
+	 * option getopt complained about (optopt is 0 for an unknown one) */
+	if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+		len = strcspn(arg + 2, "=");
+		lo = long_named(longopts, arg + 2, len, &matches);
+		if (matches > 1)
+			ambiguous(longopts, arg, len);
+		if (lo == NULL && optopt == 0)
+			tl_usage_error("unknown option '%.*s'", (int)len + 2,
+			    arg);
+	}
+	if (lo != NULL && lo->val == optopt)
+		tl_usage_error(ch == ':' ? "option '--%s' needs an argument" :
+		    "option '--%s' takes no argument", lo->name);
+	if (optopt <= 0 || optopt >= 128)	/* not a letter: say ARG */
+		tl_usage_error("bad option '%s'", arg);
+	if (ch == ':')
+		tl_usage_error("option '-%c' needs an argument", optopt);
+	other = islower(optopt) ? toupper(optopt) : tolower(optopt);
+	if (isalpha(optopt) && strchr(opts, other) != NULL)
+		tl_usage_error("unknown option '-%c' (did you mean '-%c'?)",
+		    optopt, other);
+	tl_usage_error("unknown option '-%c'", optopt);
 }
 
 _Noreturn void

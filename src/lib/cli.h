@@ -7,6 +7,7 @@
 #ifndef TL_CLI_H
 #define TL_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -37,6 +38,13 @@ void	tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: message" and "Try 'prog --help'." on stderr, exit 2. */
 _Noreturn void tl_usage_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+
+/* After getopt_long (opterr 0, OPTS led by ':') returned CH, '?' or ':',
+ * for the option at ARGV[optind - 1]: exit 2 saying what was wrong with it
+ * (unknown, with "did you mean" for a letter of the other case; ambiguous,
+ * with the candidates; needing an argument; taking none). */
+_Noreturn void tl_bad_option(char **argv, int ch, const char *opts,
+	    const struct option *longopts);
 
 /* Print "prog (tl) VERSION" to stdout and exit 0. */
 _Noreturn void tl_print_version(void);

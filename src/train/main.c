@@ -221,7 +221,9 @@ parse_args(int argc, char *argv[], struct opts *op)
 	};
 	int ch, kind;
 
-	while ((ch = getopt_long(argc, argv, "C:ho:qt:", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":C:ho:qt:", longopts, NULL)) !=
+	    -1)
 		switch (ch) {
 		case 'C':
 			parse_C(op, optarg);
@@ -294,8 +296,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 			op->weights = optarg;
 			break;
 		default:
-			usage(stderr);
-			exit(TL_EXIT_USAGE);
+			tl_bad_option(argv, ch, ":C:ho:qt:", longopts);
 		}
 	if (op->nC > 1 && op->folds == 0)
 		tl_usage_error("-C: a list of values needs --cv K to choose "

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The conventions every tool shares: --help (stdout, exit 0), --version,
-# unknown option (exit 2, one hint on stderr), missing input file (exit 1,
+# unknown option (exit 2: what is wrong, and the --help hint), missing input file (exit 1,
 # "tl-x: FILE: ..." on one line).
 set -u
 fail=0
@@ -14,7 +14,10 @@ for t in embed train predict stack info; do
 	v=$($tool --version); check "$tool --version" 0 $?
 	[ "$v" = "$tool (tl) $(sed -n 's/.*TL_VERSION "\(.*\)"/\1/p' "$TL_TOP/src/lib/cli.h")" ] ||
 	    { echo "$tool --version printed '$v'"; fail=1; }
-	$tool --no-such-option >/dev/null 2>&1; check "$tool --no-such-option" 2 $?
+	err=$($tool --no-such-option 2>&1 >/dev/null); check "$tool --no-such-option" 2 $?
+	[ "$err" = "$tool: unknown option '--no-such-option'
+Try '$tool --help' for more information." ] ||
+	    { echo "$tool --no-such-option: message '$err'"; fail=1; }
 done
 for t in train info; do
 	err=$(tl-$t /nonexistent/x 2>&1 >/dev/null); check "tl-$t missing file" 1 $?
