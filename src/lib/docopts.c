@@ -13,10 +13,14 @@ tl_docopts_parse(int ch, const char *arg, struct tl_docs_opts *d)
 		d->id_field = arg;
 		return 1;
 	case TL_DOCOPT_JSONL:
+	case TL_DOCOPT_TEXT:
 	case TL_DOCOPT_TSV:
-		if (d->format != TL_DOCS_LINES)
-			tl_usage_error("--jsonl and --tsv exclude each other");
-		d->format = ch == TL_DOCOPT_JSONL ? TL_DOCS_JSONL : TL_DOCS_TSV;
+		if (d->chosen)
+			tl_usage_error("--text, --tsv and --jsonl exclude each "
+			    "other");
+		d->chosen = 1;
+		d->format = ch == TL_DOCOPT_JSONL ? TL_DOCS_JSONL :
+		    ch == TL_DOCOPT_TSV ? TL_DOCS_TSV : TL_DOCS_LINES;
 		return 1;
 	case TL_DOCOPT_LABEL_FIELD:
 		d->label_field = arg;

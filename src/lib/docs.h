@@ -37,6 +37,7 @@ struct tl_docs_opts {
 	const char	*id_field;	/* the defaults (tweets) */
 	const char	*label_field;
 	int		 skip_bad;	/* skip malformed lines, count them */
+	int		 chosen;	/* --text, --tsv or --jsonl given */
 };
 
 /* One document: borrowed strings, valid until the next tl_docs_next. */

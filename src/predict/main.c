@@ -49,10 +49,10 @@ usage(FILE *f)
 	    "[--force] [--labels | --top K]\n"
 	    "                  [--no-header] [--threshold T] [-v] -m MODEL "
 	    "[-o FILE] [FILE ...]\n"
-	    "       tl-predict ... [--tsv | --jsonl [--id-field PATH] "
-	    "[--label-field PATH]\n"
-	    "                  [--text-field PATH]] [--skip-bad] -m PIPELINE "
-	    "[FILE ...]\n");
+	    "       tl-predict ... [--text | --tsv | --jsonl [--id-field PATH]\n"
+	    "                  [--label-field PATH] [--text-field PATH]] "
+	    "[--skip-bad] -m PIPELINE\n"
+	    "                  [FILE ...]\n");
 }
 
 static _Noreturn void
@@ -69,8 +69,9 @@ help(void)
 	    "metrics\n"
 	    "      --force        apply to vectors of another embedding or "
 	    "stacking\n"
-	    "      --tsv, --jsonl, --id-field, --label-field, --text-field, "
-	    "--skip-bad\n"
+	    "      --text, --tsv, --jsonl, --id-field, --label-field, "
+	    "--text-field,\n"
+	    "      --skip-bad\n"
 	    "                     raw text in, as tl-embed reads it (a "
 	    "pipeline model)\n"
 	    "      --json         --eval report as one JSON object\n"
@@ -512,6 +513,7 @@ main(int argc, char *argv[])
 		{ "no-header",	no_argument,		NULL, OPT_NO_HEADER },
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "skip-bad",	no_argument,		NULL, TL_DOCOPT_SKIP_BAD },
+		{ "text",	no_argument,		NULL, TL_DOCOPT_TEXT },
 		{ "text-field",	required_argument,	NULL, TL_DOCOPT_TEXT_FIELD },
 		{ "threshold",	required_argument,	NULL, OPT_THRESHOLD },
 		{ "top",	required_argument,	NULL, OPT_TOP },
@@ -533,7 +535,8 @@ main(int argc, char *argv[])
 	tl_cli_init("tl-predict");
 	tl_blas_filter_threads();
 	pr.threshold = 0.5;
-	while ((ch = getopt_long(argc, argv, "hm:o:v", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hm:o:v", longopts, NULL)) != -1)
 		switch (ch) {
 		case OPT_BINARY:
 			binary = 1;
@@ -582,8 +585,7 @@ main(int argc, char *argv[])
 				text = 1;
 				break;
 			}
-			usage(stderr);
-			return TL_EXIT_USAGE;
+			tl_bad_option(argv, ch, ":hm:o:v", longopts);
 		}
 	tl_docopts_check(&docs);
 	if (model == NULL)
@@ -603,7 +605,7 @@ main(int argc, char *argv[])
 	load_model(&pr, model);
 	if (text && pr.pipe == NULL)
 		tl_usage_error("%s is not a pipeline model: it reads vector "
-		    "streams, not text (--tsv, --jsonl, ...)", model);
+		    "streams, not text (--text, --tsv, ...)", model);
 	check_options(&pr);
 	pr.top = (size_t)top < pr.k ? (size_t)top : pr.k;
 	pr.oname = output != NULL ? output : "stdout";

@@ -526,7 +526,7 @@ main(int argc, char *argv[])
 		{ "pool",	required_argument,	NULL, 'P' },
 		{ "sif-a",	required_argument,	NULL, 'S' },
 		{ "skip-bad",	no_argument,		NULL, TL_DOCOPT_SKIP_BAD },
-		{ "text",	no_argument,		NULL, 'T' },
+		{ "text",	no_argument,		NULL, TL_DOCOPT_TEXT },
 		{ "text-field",	required_argument,	NULL, TL_DOCOPT_TEXT_FIELD },
 		{ "tsv",	no_argument,		NULL, TL_DOCOPT_TSV },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -545,7 +545,8 @@ main(int argc, char *argv[])
 
 	tl_cli_init("tl-stack");
 	tl_blas_filter_threads();
-	while ((ch = getopt_long(argc, argv, "hm:o:", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hm:o:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'B':
 			binary = 1;
@@ -587,9 +588,6 @@ main(int argc, char *argv[])
 				    optarg);
 			pooled = 1;
 			break;
-		case 'T':
-			text = 1;
-			break;
 		case 'Z':
 			freeze = 1;
 			break;
@@ -600,8 +598,7 @@ main(int argc, char *argv[])
 				text = 1;
 				break;
 			}
-			usage(stderr);
-			return TL_EXIT_USAGE;
+			tl_bad_option(argv, ch, ":hm:o:", longopts);
 		}
 	tl_docopts_check(&docs);
 	if (freeze) {
