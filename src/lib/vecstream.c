@@ -41,6 +41,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VS_CHUNK	((size_t)1 << 18)	/* initial input buffer */
 #define VS_OUTBUF	((size_t)1 << 17)	/* writer buffer */
 #define VS_SHOW		40			/* bytes of a bad value quoted */
+/* said when a vector stream looks like text */
+#define TEXT_HINT	" (text? tl-embed turns it into vectors)"
 #define VS_MAX_SPARSE	((uint64_t)UINT32_MAX + 1)	/* buckets: u32 indices */
 
 /* ---------------------------------------------------------------- header */
@@ -476,6 +478,7 @@ struct tl_vecreader {
 	int		 eof;
 	uint64_t	 base;		/* stream offset of buf[0] */
 	uint64_t	 line;		/* text: number of the last line taken */
+	int		 headed;	/* text: the first line was a header */
 	const char	*pend;		/* text: first record, read ahead */
 	size_t		 pend_len;
 	size_t		*soff;		/* arena offsets of ids and labels */
@@ -597,7 +600,10 @@ later_header_check(const struct tl_vechdr *first, const struct tl_vechdr *h,
 }
 
 /* A header line (LINE, N bytes, starting with '#') after the first: the
- * start of a concatenated stream (later_header_check). */
+ * start of a concatenated stream (later_header_check).  After records
+ * that came without one it is a stream shuffled or cut by line tools: its
+ * records would go unchecked, and a model trained on them would not know
+ * its embedding. */
 static int
 text_later_header(struct tl_vecreader *r, const char *line, size_t n,
     struct tl_err *e)
@@ -605,6 +611,10 @@ text_later_header(struct tl_vecreader *r, const char *line, size_t n,
 	struct tl_vechdr h;
 	int rc;
 
+	if (!r->headed)
+		return tl_errf_line(e, r->line, "a header line after records "
+		    "without one (the stream shuffled or cut?): keep it "
+		    "first: { head -n 1 FILE; tail -n +2 FILE | shuf; }");
 	tl_vechdr_init(&h);
 	rc = hdr_parse(line + 1, n - 1, &h, e) < 0 ? -1 :
 	    later_header_check(&r->hdr, &h, e);
@@ -640,6 +650,7 @@ text_open(struct tl_vecreader *r, struct tl_err *e)
 			e->pos = r->line;
 			return -1;
 		}
+		r->headed = 1;
 		return 0;
 	}
 	/* no header: the first record gives the dim, and is read again */
@@ -649,8 +660,8 @@ text_open(struct tl_vecreader *r, struct tl_err *e)
 		fields++;
 	if (fields < 3)
 		return tl_errf_line(e, r->line, "expected id, label and "
-		    "values, found %zu field%s", fields, fields > 1 ? "s" :
-		    "");
+		    "values, found %zu field%s%s", fields, fields > 1 ? "s" :
+		    "", TEXT_HINT);
 	if (fields - 2 > VS_MAX_DIM)
 		return tl_errf_line(e, r->line, "%zu values exceed the limit "
 		    "of %zu", fields - 2, VS_MAX_DIM);
@@ -671,6 +682,21 @@ count_fields(const char *s, const char *end)
 		s++;
 	}
 	return n;
+}
+
+/* What a value of N bytes at P with a blank inside it (words, or values
+ * separated by blanks) probably is; "" without one. */
+static const char *
+blank_hint(const char *p, size_t n)
+{
+	int inside = 0, letter = 0;
+
+	for (size_t i = 1; i + 1 < n; i++)
+		inside |= p[i] == ' ' && p[i - 1] != ' ' && p[i + 1] != ' ';
+	for (size_t i = 0; i < n && inside && !letter; i++)
+		letter = isalpha((unsigned char)p[i]) || (p[i] & 0x80);
+	return !inside ? "" : letter ? TEXT_HINT :
+	    " (values are separated by TABs)";
 }
 
 /* The error for the value field at P (column COL) of the line [S, END)
@@ -716,8 +742,8 @@ bad_value(struct tl_vecreader *r, const char *s, const char *end,
 				    "value '%s' in column %zu", v, col);
 		}
 	}
-	return tl_errf_line(e, r->line, "bad value '%s' in column %zu", v,
-	    col);
+	return tl_errf_line(e, r->line, "bad value '%s' in column %zu%s", v,
+	    col, blank_hint(p, n));
 }
 
 /* The error for the sparse field at P (column COL) of a line ending at

@@ -21,6 +21,7 @@
 #define DIGEST_B "ffffffffffffffffffffffffffffffff" \
 		 "00000000000000000000000000000000"
 #define HDR3 "#{\"tl\":\"vectors\",\"version\":1,\"dim\":3}\n"
+#define TEXT_HINT " (text? tl-embed turns it into vectors)"
 
 /* A whole stream in memory. */
 struct rec {
@@ -324,8 +325,10 @@ test_crlf(void)
 static void
 test_concat(void)
 {
-	static const char mixed[] = "a\tb\t1\t2\t3\n" HDR3 "c\td\t4\t5\t6\n"
-	    "#{\"tl\":\"vectors\",\"version\":1,\"dim\":2}\n";
+	static const char mixed[] = HDR3 "a\tb\t1\t2\t3\n" HDR3
+	    "c\td\t4\t5\t6\n#{\"tl\":\"vectors\",\"version\":1,\"dim\":2}\n";
+	static const char shuffled[] = "a\tb\t1\t2\t3\n" HDR3
+	    "c\td\t4\t5\t6\n";
 	struct stream s, a, c;
 	struct tl_err e;
 	char *text = NULL, *bin = NULL, *two;
@@ -353,8 +356,14 @@ test_concat(void)
 	free(bin);
 	/* a different dim after the first stream is an error */
 	T_CHECK(slurp(mixed, strlen(mixed), 8, &a, &e) == -1);
-	T_CHECK(e.pos_kind == TL_POS_LINE && e.pos == 4 &&
+	T_CHECK(e.pos_kind == TL_POS_LINE && e.pos == 5 &&
 	    strcmp(e.msg, "header with dim 2 in a stream of dim 3") == 0);
+	stream_free(&a);
+	/* a header after records without one: shuffled or cut */
+	T_CHECK(slurp(shuffled, strlen(shuffled), 8, &a, &e) == -1);
+	T_CHECK(e.pos_kind == TL_POS_LINE && e.pos == 2 &&
+	    strncmp(e.msg, "a header line after records without one", 39) ==
+	    0);
 	stream_free(&a);
 	s.h.dim = 2;
 	T_CHECK(spill(&s, 1, 0, &bin, &blen, &e) == 0);
@@ -447,9 +456,14 @@ test_text_errors(void)
 	expect_text_error("\n\na\tb\t1\n\nc\td\tx\n", 5,
 	    "bad value 'x' in column 3");
 	expect_text_error("\na\tb\n", 2,
-	    "expected id, label and values, found 2 fields");
+	    "expected id, label and values, found 2 fields" TEXT_HINT);
 	expect_text_error("abc\n", 1,
-	    "expected id, label and values, found 1 field");
+	    "expected id, label and values, found 1 field" TEXT_HINT);
+	/* blanks inside a value: text, or values not separated by TABs */
+	expect_text_error("a\tb\tgood fun\n", 1,
+	    "bad value 'good fun' in column 3" TEXT_HINT);
+	expect_text_error("a\tb\t1 2\n", 1,
+	    "bad value '1 2' in column 3 (values are separated by TABs)");
 	/* headers */
 	expect_text_error("#{\"tl\":\"vectors\",\"version\":1,\"dim\":3,"
 	    "\"sparse\":true}\n", 1, "header: \"sparse\" must be an integer "
@@ -482,8 +496,8 @@ test_text_errors(void)
 	expect_text_error("#{\"tl\":\"vectors\",\"version\":1,\"dim\":2,"
 	    "\"dim\":2}\n", 1, "bad header: *");
 	expect_text_error(HDR3 "a\tb\t1\t2\t3\n# note\n", 3, "bad header: *");
-	expect_text_error("a\tb\t1\t2\t3\n"
-	    "#{\"tl\":\"vectors\",\"version\":1,\"dim\":2}\n", 2,
+	expect_text_error(HDR3 "a\tb\t1\t2\t3\n"
+	    "#{\"tl\":\"vectors\",\"version\":1,\"dim\":2}\n", 3,
 	    "header with dim 2 in a stream of dim 3");
 }
 
