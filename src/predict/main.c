@@ -597,6 +597,9 @@ main(int argc, char *argv[])
 		tl_usage_error("--%s writes no vector stream: --binary and "
 		    "--no-header do not apply", eval ? "eval" : labels ?
 		    "labels" : "top");
+	if (pr.has_threshold && top > 0)
+		tl_usage_error("--threshold moves decisions, and --top writes "
+		    "none: only probabilities, which it does not change");
 	if ((pr.json || no_auc) && !eval)
 		tl_usage_error("--%s goes with --eval", pr.json ? "json" :
 		    "no-auc");
