@@ -596,6 +596,25 @@ pool_opts(json_t *js, struct tl_pool_opts *o, struct tl_err *e)
 	return 0;
 }
 
+int
+tl_pipeline_recorded_pool(const struct tl_pipeline_stage *s, size_t n,
+    struct tl_pool_opts *o, struct tl_err *e)
+{
+	for (size_t i = 1; i < n; i++) {
+		json_t *in = json_object_get(tl_model_meta(s[i].model),
+		    "input"), *rec = json_object_get(in, "pool");
+		const char *m = json_string_value(json_object_get(in, "model"));
+
+		if (rec == NULL || m == NULL || strcmp(m, s[0].digest) != 0)
+			continue;
+		if (pool_opts(rec, o, e) == -1)
+			return tl_errf(e, "%s: its input.pool is not one this "
+			    "tl reads", s[i].name);
+		return 1;
+	}
+	return 0;
+}
+
 /* Stage 0's vocabulary on the tensors of M, borrowed, when pooling O
  * needs nothing else: F32 vectors, no subwords, not sif (which reads
  * the counts, components and a of the model).  NULL otherwise, or with E

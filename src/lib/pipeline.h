@@ -36,6 +36,12 @@ struct tl_pipeline_stage {
 	const char	*digest;	/* hex SHA-256 of its file */
 };
 
+/* The pooling that the first head of S[1..N) trained on S[0]'s vectors
+ * recorded with them (input.pool) into O: 1, or 0 when none did (O
+ * untouched), or -1 with E filled in when it is not one tl reads. */
+int		 tl_pipeline_recorded_pool(const struct tl_pipeline_stage *s,
+		    size_t n, struct tl_pool_opts *o, struct tl_err *e);
+
 /* Check that the N stages S form a pipeline and write it to F, with the
  * hex SHA-256 of the bytes written in DIGEST.  S[0] must be an embedding,
  * pooled with POOL (borrowed; its counts are ignored); every later stage a

@@ -606,7 +606,8 @@ main(int argc, char *argv[])
 		    text)
 			tl_usage_error("--freeze takes the models as arguments "
 			    "and -o, --pool, --normalize, --sif-a only");
-		stack_freeze(argv + optind, argc - optind, &pool, output);
+		stack_freeze(argv + optind, argc - optind, pooled ? &pool :
+		    NULL, output);
 		tl_stdout_close();
 		return TL_EXIT_OK;
 	}

@@ -18,8 +18,9 @@ const char *stack_parse_name(const char *arg, const char *opt,
 	    char name[MAX_PREFIX]);
 
 /* tl-stack --freeze: freeze the N models ARGS ("[NAME=]FILE", the
- * embedding first, the final head last), pooled with POOL, into the
- * model file OUTPUT.  Dies with a message on any error. */
+ * embedding first, the final head last), pooled with POOL (NULL: as the
+ * heads recorded, else mean), into the model file OUTPUT.  Dies with a
+ * message on any error. */
 void	stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 	    const char *output);
 

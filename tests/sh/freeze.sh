@@ -139,6 +139,10 @@ tl-embed -m small.tlm --pool meanmax --normalize "$ex/new-tweets.txt" |
 tl-predict -m mm-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "meanmax, normalised" a b
 tl-info mm-pipe.tlm | grep -q '"kind": "meanmax"' || no "the pooling is not recorded"
+# Without --pool, --normalize, --sif-a: the pooling the head recorded.
+tl-stack --freeze -o mm-rec.tlm small.tlm mm.tlm
+tl-predict -m mm-rec.tlm "$ex/new-tweets.txt" >b && body b
+same "meanmax, normalised, as the head recorded it" a b
 # SIF, with the common component that tl-embed fit stores and another a:
 # the embedding's tensors go into the pipeline, not only its vectors.
 tl-embed fit -m small.tlm --components 1 -o fit.tlm tweets.txt 2>/dev/null
@@ -148,6 +152,9 @@ tl-embed -m fit.tlm --pool sif --sif-a 0.01 "$ex/new-tweets.txt" |
     tl-predict -m sif.tlm >a
 tl-predict -m sif-pipe.tlm "$ex/new-tweets.txt" >b && body b
 same "sif with a component" a b
+tl-stack --freeze -o sif-rec.tlm fit.tlm sif.tlm
+tl-predict -m sif-rec.tlm "$ex/new-tweets.txt" >b && body b
+same "sif and its a, as the head recorded them" a b
 
 # A head of dense and sparse parts (tl-embed --lexical): the pipeline
 # computes the hashed n-grams from the text next to the pooled vector.
