@@ -28,6 +28,8 @@
 #define BLOCK_ROWS 4096
 #define MAX_C 64
 
+int train_verbose;
+
 /* Long options only: values outside the range of option characters. */
 enum {
 	OPT_CLASS_WEIGHT = 256, OPT_CV, OPT_FORCE, OPT_INIT, OPT_L2_TO_INIT, OPT_MAX_ITER,
@@ -62,7 +64,7 @@ struct init {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tl-train [-q] [-C C[,C...]] [--class-weight "
+	fprintf(f, "usage: tl-train [-qv] [-C C[,C...]] [--class-weight "
 	    "balanced] [--cv K]\n"
 	    "                [--init MODEL [--force] [--l2-to-init]] "
 	    "[--max-iter N]\n"
@@ -85,6 +87,7 @@ help(void)
 	    "list needs --cv\n"
 	    "  -o, --output MODEL    write the model to MODEL (atomically)\n"
 	    "  -q, --quiet           no summary on stderr\n"
+	    "  -v, --verbose         --cv: also each fold's scores\n"
 	    "  -t, --type KIND       softmax (default), logistic "
 	    "(one-vs-rest, multi-label)\n"
 	    "                        ridge (numeric labels) or mlp (below)\n"
@@ -209,6 +212,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "patience",	required_argument,	NULL, MLP_OPT_PATIENCE },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "regression",	no_argument,		NULL, MLP_OPT_REGRESSION },
 		{ "seed",	required_argument,	NULL, OPT_SEED },
 		{ "standardize", no_argument,		NULL, OPT_STANDARDIZE },
@@ -222,7 +226,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 	int ch, kind;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":C:ho:qt:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, ":C:ho:qt:v", longopts, NULL)) !=
 	    -1)
 		switch (ch) {
 		case 'C':
@@ -235,6 +239,9 @@ parse_args(int argc, char *argv[], struct opts *op)
 			break;
 		case 'q':
 			op->quiet = 1;
+			break;
+		case 'v':
+			train_verbose = 1;
 			break;
 		case 't':
 			if ((op->mlp = strcmp(optarg, "mlp") == 0))
@@ -296,7 +303,7 @@ parse_args(int argc, char *argv[], struct opts *op)
 			op->weights = optarg;
 			break;
 		default:
-			tl_bad_option(argv, ch, ":C:ho:qt:", longopts);
+			tl_bad_option(argv, ch, ":C:ho:qt:v", longopts);
 		}
 	if (op->nC > 1 && op->folds == 0)
 		tl_usage_error("-C: a list of values needs --cv K to choose "
@@ -396,7 +403,7 @@ cv_print(const struct opts *op, double C, const struct tl_linear_score *sc)
 		a[0][f] = sc[f].accuracy;
 		a[1][f] = sc[f].logloss;
 		a[2][f] = sc[f].r2;
-		if (op->quiet)
+		if (op->quiet || !train_verbose)
 			continue;
 		if (ridge)
 			fprintf(stderr, "%s: cv C=%g fold %zu/%zu: R2 %.6f\n",

@@ -212,7 +212,7 @@ cv_one_C(const struct tl_mlp_opts *o, const struct tl_linear_data *D,
 			sum[j] += a[j];
 			sq[j] += a[j] * a[j];
 		}
-		if (quiet)
+		if (quiet || !train_verbose)
 			continue;
 		if (o->regression)
 			fprintf(stderr, "%s: cv C=%g fold %zu/%zu: R2 %.6f\n",

@@ -162,10 +162,12 @@ report_combo(const struct cvrun *run, size_t x)
 			sum[i] += v[i];
 			sq[i] += v[i] * v[i];
 		}
-		fprintf(stderr, "%s: cv C=%g dense-weight=%g min-df=%d "
-		    "idf=%s fold %zu/%zu: accuracy %.4f, log-loss %.6f\n",
-		    tl_progname, lo.C, so.dense_weight, so.min_df,
-		    idf_name(so.smooth_idf), f + 1, nf, v[0], v[1]);
+		if (train_verbose)
+			fprintf(stderr, "%s: cv C=%g dense-weight=%g "
+			    "min-df=%d idf=%s fold %zu/%zu: accuracy %.4f, "
+			    "log-loss %.6f\n", tl_progname, lo.C,
+			    so.dense_weight, so.min_df, idf_name(so.smooth_idf),
+			    f + 1, nf, v[0], v[1]);
 	}
 	for (int i = 0; i < 2; i++) {
 		v[i] = sum[i] / nf;

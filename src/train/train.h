@@ -16,6 +16,9 @@
 #include "vecstream.h"
 
 /* Every record read so far. */
+/* -v: --cv also reports each fold's scores. */
+extern int train_verbose;
+
 struct rows {
 	size_t	  n, cap;	/* records held, room for */
 	size_t	  dim;		/* 0 until the first non-empty input */

@@ -22,7 +22,7 @@ OPENBLAS_NUM_THREADS=2 tl-train -q -C 10 -o 2.tlm t10.vec
 cmp 1.tlm 2.tlm || { echo "not ok: the model depends on the thread count (4,000 rows)"; exit 1; }
 fail=0
 for n in 1 2 3; do
-	OPENBLAS_NUM_THREADS=$n tl-train -C 0.1,1,10 --dense-weight 0.3,1 \
+	OPENBLAS_NUM_THREADS=$n tl-train -v -C 0.1,1,10 --dense-weight 0.3,1 \
 	    --cv 3 --seed 4 --oof cv$n.oof -o cv$n.tlm t.vec 2>cv$n.err
 	# the last line gives the refit's time
 	sed '$d' cv$n.err >cv$n.lines
