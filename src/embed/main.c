@@ -640,8 +640,9 @@ free_run(struct run *r)
 static void
 report(const struct stats *st)
 {
-	tl_warn("%llu documents, %llu tokens (%.1f%% in the vocabulary), "
-	    "%llu without a known token", st->docs, st->tokens, st->tokens ?
+	tl_warn("%llu document%s, %llu token%s (%.1f%% in the vocabulary), "
+	    "%llu without a known token", st->docs, st->docs == 1 ? "" : "s",
+	    st->tokens, st->tokens == 1 ? "" : "s", st->tokens ?
 	    100.0 * (double)st->known / (double)st->tokens : 0.0, st->empty);
 }
 

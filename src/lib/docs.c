@@ -343,6 +343,11 @@ json_text(struct tl_docs *d, struct tl_doc *doc, struct tl_err *e)
 		for (size_t i = 0; i < NTEXT_CHAIN && !json_is_string(v); i++)
 			v = path_get(d->root, d->text_chain[i].keys,
 			    d->text_chain[i].n);
+		if (!json_is_string(v) &&
+		    json_is_array(json_object_get(d->root, "data")))
+			return tl_errf(e, "a page of API v2 results (\"data\" "
+			    "is an array): one tweet a line, as jq -c '.data[]' "
+			    "gives them");
 		if (!json_is_string(v))
 			return tl_errf(e, "no tweet text (none of full_text, "
 			    "text, extended_tweet.full_text, note_tweet.text, "

@@ -343,6 +343,13 @@ read_text(struct tl_wordvec *w, FILE *f, int header, struct tl_err *e)
 				goto out;
 			continue;
 		}
+		if (!header && lineno == 1 && parse_header(line, line + len,
+		    &count, &w->dim) == 0) {
+			w->dim = 0;
+			tl_errf(e, "a 'COUNT DIM' header line, as word2vec "
+			    "text and .vec files have: use --format vec");
+			goto out;
+		}
 		if (header && w->n == count) {
 			tl_errf(e, "more words than the %zu the header line "
 			    "announced", count);

@@ -385,6 +385,9 @@ die_label(const char *name, int binary, uint64_t pos, const char *msg)
 static const char *
 empty_label(const struct predict *pr, int binary)
 {
+	if (pr->pipe != NULL)
+		return "empty label: --eval needs the true label of every "
+		    "document (--tsv: column 2; --jsonl: --label-field)";
 	if (pr->out == TL_HEAD_VALUES)
 		return binary ? "empty label: --eval needs the true value of "
 		    "every record" : "empty label: --eval needs the true "
