@@ -1,6 +1,8 @@
 /*
  * tl-embed nn: the nearest neighbours of words by cosine similarity, for
- * inspecting a model.  The norms of all rows are computed once (n floats:
+ * inspecting a model; a word the vocabulary lacks gets its vector from
+ * its character n-grams when the model has them, as fastText's nn does.
+ * The norms of all rows are computed once (n floats:
  * no normalised copy of the n x d matrix is made); each query is then one
  * cblas_sgemv per block of rows (F16 rows are widened a block at a time),
  * the dot products divided by the norms, and the best K kept in a heap.
@@ -8,6 +10,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,11 +137,12 @@ sort_best(struct nn *s)
 	}
 }
 
-/* The K rows nearest row Q (Q itself left out) into s->best. */
+/* The K rows nearest the vector QV into s->best, row SKIP (the query's
+ * own; SIZE_MAX: none) left out. */
 static void
-search(struct nn *s, size_t q, const float *qv)
+search(struct nn *s, size_t skip, const float *qv)
 {
-	float qn = s->norm[q];
+	float qn = cblas_snrm2((int)s->d, qv, 1);
 
 	s->nbest = 0;
 	for (size_t b = 0; b < s->n; b += NN_BLOCK) {
@@ -150,7 +154,7 @@ search(struct nn *s, size_t q, const float *qv)
 		for (size_t i = 0; i < m; i++) {
 			float den = qn * s->norm[b + i];
 
-			if (b + i != q)
+			if (b + i != skip)
 				offer(s, b + i, den > 0 ? s->dot[i] / den : 0);
 		}
 	}
@@ -171,30 +175,51 @@ annotation(const char *t, size_t len)
 	return 0;
 }
 
-/* The row of WORD: as given, else as the model's tokenizer makes it
- * (lower-cased, normalised; in the tweet mode without the markers that
- * annotate it) when that is one token; -1 when unknown. */
-static long
-find(const struct tl_embed *e, struct tl_tokens *tok, const char *word)
+/* WORD as the model's tokenizer writes it (lower-cased, normalised; in
+ * the tweet mode without the markers that annotate it), *LEN bytes, when
+ * that is one word; else NULL. */
+static const char *
+one_word(struct tl_tokens *tok, const char *word, size_t *len)
 {
-	long r = tl_embed_lookup(e, word, strlen(word));
 	const char *t, *w = NULL;
-	size_t len, wlen = 0;
+	size_t n;
 
-	if (r >= 0)
-		return r;
 	if (tl_tokenize(tok, word, strlen(word)) < 0)
 		tl_die("out of memory");
 	for (size_t i = 0; i < tok->n; i++) {
-		t = tl_tokens_at(tok, i, &len);
-		if (annotation(t, len))
+		t = tl_tokens_at(tok, i, &n);
+		if (annotation(t, n))
 			continue;
 		if (w != NULL)
-			return -1;	/* several words */
+			return NULL;	/* several words */
 		w = t;
-		wlen = len;
+		*len = n;
 	}
-	return w != NULL ? tl_embed_lookup(e, w, wlen) : -1;
+	return w;
+}
+
+/* The vector of WORD into OUT (dim floats): its row, as given or as the
+ * tokenizer writes it, whose number goes to *SKIP; with subwords, for a
+ * word the vocabulary lacks, the mean of its n-gram rows, as tl-embed
+ * gives it (*SKIP SIZE_MAX).  -1 when it gets none. */
+static int
+query(const struct nn *s, struct tl_tokens *tok, const char *word,
+    float *out, size_t *skip)
+{
+	size_t len = strlen(word);
+	long r = tl_embed_lookup(s->e, word, len);
+	const float *x;
+
+	if (r < 0 && (word = one_word(tok, word, &len)) == NULL)
+		return -1;
+	if (r < 0)
+		r = tl_embed_lookup(s->e, word, len);
+	*skip = r >= 0 ? (size_t)r : SIZE_MAX;
+	if ((x = tl_embed_word_vector(s->e, word, len, out)) == NULL)
+		return -1;
+	if (x != out)
+		memcpy(out, x, s->d * sizeof(float));
+	return 0;
 }
 
 static void
@@ -220,7 +245,8 @@ embed_nn_main(int argc, char **argv)
 	struct tl_embed *emb;
 	const char *model = NULL;
 	char buf[4096], num[TL_FMT_FLOAT_MAX + 1];
-	long *q;
+	size_t *skip, nq;
+	float *qv;
 	int ch;
 
 	s.k = 10;
@@ -255,12 +281,16 @@ embed_nn_main(int argc, char **argv)
 	s.d = tl_embed_dim(emb);
 	if (s.k > s.n - 1)
 		s.k = s.n > 1 ? s.n - 1 : 1;
-	if ((q = calloc((size_t)(argc - optind), sizeof(*q))) == NULL)
+	nq = (size_t)(argc - optind);
+	if ((skip = calloc(nq, sizeof(*skip))) == NULL ||
+	    (qv = malloc(nq * s.d * sizeof(float))) == NULL)
 		tl_die("out of memory");
 	/* every word is checked before any output */
-	for (int i = optind; i < argc; i++)
-		if ((q[i - optind] = find(emb, &tok, argv[i])) < 0)
-			tl_die("%s: unknown word '%s'", model, argv[i]);
+	for (size_t i = 0; i < nq; i++)
+		if (query(&s, &tok, argv[optind + (int)i], qv + i * s.d,
+		    &skip[i]) == -1)
+			tl_die("%s: unknown word '%s'", model,
+			    argv[optind + (int)i]);
 	s.norm = malloc(s.n * sizeof(*s.norm));
 	s.block = tl_embed_is_f16(emb) ? malloc(NN_BLOCK * s.d *
 	    sizeof(float)) : NULL;
@@ -270,26 +300,18 @@ embed_nn_main(int argc, char **argv)
 	    (tl_embed_is_f16(emb) && s.block == NULL))
 		tl_die("out of memory");
 	compute_norms(&s);
-	for (int i = optind; i < argc; i++) {
-		float *qv = malloc(s.d * sizeof(float));
-		const float *x;
-
-		if (qv == NULL)
-			tl_die("out of memory");
-		x = tl_embed_row(emb, (size_t)q[i - optind], qv);
-		if (x != qv)
-			memcpy(qv, x, s.d * sizeof(float));
-		search(&s, (size_t)q[i - optind], qv);
+	for (size_t i = 0; i < nq; i++) {
+		search(&s, skip[i], qv + i * s.d);
 		for (size_t j = 0; j < s.nbest && s.n > 1; j++) {
 			*tl_fmt_float(num, s.best[j].cos) = '\0';
-			fputs(argv[i], stdout);
+			fputs(argv[optind + (int)i], stdout);
 			putchar('\t');
 			print_word(emb, s.best[j].row);
 			printf("\t%s\n", num);
 		}
-		free(qv);
 	}
-	free(q);
+	free(skip);
+	free(qv);
 	free(s.norm);
 	free(s.block);
 	free(s.dot);
