@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -629,6 +630,11 @@ main(int argc, char *argv[])
 	r.kind = op.lo.kind;
 	r.numeric = op.mlp ? "-t mlp --regression" : "-t ridge";
 	/* open first: a terminal is refused before any work is done */
+	if ((op.output == NULL || strcmp(op.output, "-") == 0) &&
+	    isatty(STDOUT_FILENO))
+		tl_usage_error("refusing to write a model to a terminal: give "
+		    "-o FILE%s", op.folds > 0 ? ", or -o /dev/null to "
+		    "cross-validate only" : " or a pipe");
 	if (tl_outfile_open(&out, op.output, 1, &e) == -1 ||
 	    (op.oof != NULL && tl_outfile_open(&oofout, op.oof, 0, &e) == -1))
 		tl_die_err(NULL, &e);	/* its messages name the file */

@@ -44,12 +44,21 @@ rm -f new.tlm && (umask 027 && tl-train -q -o new.tlm good.vec) &&
 
 # Binary output to a terminal is refused (script(1) gives the tool a tty).
 if command -v script >/dev/null 2>&1; then
-	for cmd in "tl-stack --binary -m m.tlm good.vec" "tl-train -q good.vec" \
+	for cmd in "tl-stack --binary -m m.tlm good.vec" \
 	    "tl-predict --binary -m m.tlm good.vec"; do
 		script -qec "$cmd" /dev/null >out 2>&1 && no "$cmd on a tty succeeded"
 		grep -q "refusing to write binary data to a terminal" out ||
 		    no "$cmd on a tty: '$(cat out)'"
 	done
+	# a model, with the way to cross-validate only
+	script -qec "tl-train -q --cv 2 good.vec" /dev/null >out 2>&1 &&
+	    no "tl-train on a tty succeeded"
+	grep -q "refusing to write a model to a terminal: give -o FILE, or -o /dev/null to cross-validate only" out ||
+	    no "tl-train --cv on a tty: '$(cat out)'"
+	script -qec "tl-train -q good.vec" /dev/null >out 2>&1 &&
+	    no "tl-train on a tty succeeded"
+	grep -q "refusing to write a model to a terminal: give -o FILE or a pipe" out ||
+	    no "tl-train on a tty: '$(cat out)'"
 fi
 
 # A long stream cut short by head: quiet, status 0.
