@@ -183,6 +183,14 @@ check_input(const struct predict *pr, const struct tl_vechdr *h,
 {
 	const char *want = tl_head_input_model(pr->head);
 
+	struct tl_err e;
+
+	/* a missing stacked model shows first as a dimension: say which */
+	if (h->dim != pr->d && tl_head_stacked_check(pr->head, h,
+	    pr->model_path, &e) == -1)
+		tl_die("%s: expected %zu values per record (model input_dim), "
+		    "stream has %zu: %s (tl-stack -m MODEL adds a model's "
+		    "outputs)", name, pr->d, h->dim, e.msg);
 	if (h->dim != pr->d)
 		tl_die("%s: expected %zu values per record (model input_dim), "
 		    "stream has %zu", name, pr->d, h->dim);

@@ -299,11 +299,18 @@ static void
 check_input(const struct stack *st, const char *name,
     const struct tl_vechdr *in)
 {
+	struct tl_err e;
+
 	for (size_t i = 0; i < st->nstage; i++) {
 		const struct stage *s = &st->stage[i];
 		size_t d = s->pipe != NULL ? tl_pipeline_in_dim(s->pipe) :
 		    tl_head_in_dim(s->head);
 
+		if (d != in->dim && s->pipe == NULL &&
+		    tl_head_stacked_check(s->head, in, s->path, &e) == -1)
+			tl_die("%s: records have %zu values but %s expects "
+			    "%zu: %s (stack that model first)", name, in->dim,
+			    s->path, d, e.msg);
 		if (d != in->dim)
 			tl_die("%s: records have %zu values but %s expects "
 			    "%zu", name, in->dim, s->path, d);
