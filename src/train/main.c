@@ -396,14 +396,16 @@ mean_sd(const double *v, size_t n, double *mean, double *sd)
 static double
 cv_print(const struct opts *op, double C, const struct tl_linear_score *sc)
 {
-	double a[3][1024], m[3], sd[3];
-	size_t nf = op->folds < 1024 ? op->folds : 1024;
+	size_t nf = op->folds;
+	double *a = malloc(3 * nf * sizeof(*a)), m[3], sd[3];
 	int ridge = op->lo.kind == TL_LINEAR_RIDGE;
 
+	if (a == NULL)
+		tl_die("out of memory");
 	for (size_t f = 0; f < nf; f++) {
-		a[0][f] = sc[f].accuracy;
-		a[1][f] = sc[f].logloss;
-		a[2][f] = sc[f].r2;
+		a[f] = sc[f].accuracy;
+		a[nf + f] = sc[f].logloss;
+		a[2 * nf + f] = sc[f].r2;
 		if (op->quiet || !train_verbose)
 			continue;
 		if (ridge)
@@ -414,8 +416,9 @@ cv_print(const struct opts *op, double C, const struct tl_linear_score *sc)
 			    "%.4f, log-loss %.6f\n", tl_progname, C, f + 1,
 			    op->folds, sc[f].accuracy, sc[f].logloss);
 	}
-	for (int j = 0; j < 3; j++)
-		mean_sd(a[j], nf, &m[j], &sd[j]);
+	for (int j = 0; j < 3; j++)	/* every fold: leave-one-out too */
+		mean_sd(a + j * nf, nf, &m[j], &sd[j]);
+	free(a);
 	if (!op->quiet && ridge)
 		fprintf(stderr, "%s: cv C=%g: R2 %.6f \xc2\xb1 %.6f\n",
 		    tl_progname, C, m[2], sd[2]);
