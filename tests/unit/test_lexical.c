@@ -65,6 +65,32 @@ test_counts(void)
 	tl_tokens_free(&t);
 }
 
+/* More n-grams than the insertion sort takes, over 2^32 buckets: the
+ * radix sort must pass over all four bytes of an index and merge the
+ * repeats. */
+static void
+test_many_buckets(void)
+{
+	char doc[1024];
+	size_t at = 0;
+	struct tl_tokens t;
+	struct tl_lexical lx;
+	struct tl_err e;
+
+	for (int i = 0; i < 60; i++)
+		at += (size_t)snprintf(doc + at, sizeof(doc) - at,
+		    "w%d w%d ", i, i);
+	snprintf(doc + at, sizeof(doc) - at, "w3");
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokenize(&t, doc, strlen(doc)) == 121);
+	T_CHECK(tl_lexical_init(&lx, 1ULL << 32, 1, &e) == 0);
+	T_CHECK(tl_lexical_doc(&lx, &t, &e) == 0 && lx.nnz == 60);
+	for (size_t j = 1; j < lx.nnz; j++)
+		T_CHECK(lx.idx[j] > lx.idx[j - 1]);
+	tl_lexical_free(&lx);
+	tl_tokens_free(&t);
+}
+
 static void
 test_init_errors(void)
 {
@@ -210,6 +236,7 @@ int
 main(void)
 {
 	T_RUN(test_counts);
+	T_RUN(test_many_buckets);
 	T_RUN(test_init_errors);
 	T_RUN(test_char_wb);
 	T_RUN(test_chars_and_words);

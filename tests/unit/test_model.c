@@ -361,6 +361,9 @@ static const struct bad {
 	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}",
 	  24, "tensor 'a': data_offsets span 20 bytes, expected 24 for shape "
 	  "[2,3] of F32", 8 },
+	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}",
+	  8, "tensor 'a': data_offsets span 8 bytes, expected 4 for shape [1] "
+	  "of F32", 8 },
 	{ "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],"
 	  "\"data_offsets\":[0,0]}}", 0, "tensor 'a': shape "
 	  "[4294967296,4294967296] of F32 is too large (its size overflows 64 "

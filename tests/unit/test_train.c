@@ -110,6 +110,43 @@ cholesky(void)
 	T_CHECK(tl_cholesky_solve(bad, 2, rb) == -1);	/* indefinite */
 }
 
+/* tl_ridge_solve with the intercept pulled to B0 (--l2-to-init), row
+ * weights and features far from zero mean: the gradient of the whole
+ * objective, the intercept's pull included, is zero at the solution (the
+ * pull's rank-one term needs its diagonal). */
+static void
+ridge_pulled_optimum(void)
+{
+	enum { N = 40, D = 3 };
+	double x[N * D], xs[N * D], y[N], sw[N], w0[D] = { 1, -1, 0.5 };
+	double w[D], b, b0 = 2, g[D + 1], r, C = 0.05;
+	const double mean[D] = { 5, -3, 2 };
+	struct tl_err e;
+
+	for (size_t i = 0; i < N; i++) {
+		for (size_t j = 0; j < D; j++)
+			x[i * D + j] = mean[j] + gauss();
+		y[i] = x[i * D] - 2 * x[i * D + 1] + 3 + 0.5 * gauss();
+		sw[i] = 0.2 + 2.8 * uniform();
+	}
+	memcpy(xs, x, sizeof(x));
+	T_CHECK(tl_ridge_solve(xs, N, D, y, sw, C, NULL, w0, &b0, w, &b,
+	    &e) == 0);
+	for (size_t j = 0; j < D; j++)
+		g[j] = w[j] - w0[j];
+	g[D] = b - b0;
+	for (size_t i = 0; i < N; i++) {
+		r = y[i] - b;
+		for (size_t j = 0; j < D; j++)
+			r -= w[j] * x[i * D + j];
+		for (size_t j = 0; j < D; j++)
+			g[j] -= 2 * C * sw[i] * r * x[i * D + j];
+		g[D] -= 2 * C * sw[i] * r;
+	}
+	for (size_t j = 0; j <= D; j++)
+		T_NEAR(g[j], 0, 1e-9);
+}
+
 /* The ridge objective's gradient at the solution is zero, in the raw
  * coordinates of the stored float weights (up to float rounding). */
 static void
@@ -570,5 +607,6 @@ main(void)
 	T_RUN(init_transfer);
 	T_RUN(init_new_class);
 	T_RUN(whitened);
+	T_RUN(ridge_pulled_optimum);	/* last: it draws from the shared generator */
 	return t_done();
 }
