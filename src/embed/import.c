@@ -67,6 +67,10 @@ import_opts(int argc, char **argv, struct import_opts *o)
 				    "'%s' (f32, f16)", optarg);
 			break;
 		case 'f':
+			if (strcmp(optarg, "fasttext") == 0)
+				tl_usage_error("import: --format fasttext: "
+				    "give fastText's .vec file with --format vec "
+				    "(its .bin model is not read)");
 			if (tl_wordvec_format_parse(optarg, &o->fmt) == -1)
 				tl_usage_error("import: unknown format '%s' "
 				    "(glove, word2vec, word2vec-bin, vec)",

@@ -201,7 +201,8 @@ one_word(struct tl_tokens *tok, const char *word, size_t *len)
 /* The vector of WORD into OUT (dim floats): its row, as given or as the
  * tokenizer writes it, whose number goes to *SKIP; with subwords, for a
  * word the vocabulary lacks, the mean of its n-gram rows, as tl-embed
- * gives it (*SKIP SIZE_MAX).  -1 when it gets none. */
+ * gives it (*SKIP SIZE_MAX).  -1 when it gets none, -2 when the tokenizer
+ * makes several words of it. */
 static int
 query(const struct nn *s, struct tl_tokens *tok, const char *word,
     float *out, size_t *skip)
@@ -211,7 +212,7 @@ query(const struct nn *s, struct tl_tokens *tok, const char *word,
 	const float *x;
 
 	if (r < 0 && (word = one_word(tok, word, &len)) == NULL)
-		return -1;
+		return tok->n > 1 ? -2 : -1;
 	if (r < 0)
 		r = tl_embed_lookup(s->e, word, len);
 	*skip = r >= 0 ? (size_t)r : SIZE_MAX;
@@ -286,11 +287,16 @@ embed_nn_main(int argc, char **argv)
 	    (qv = malloc(nq * s.d * sizeof(float))) == NULL)
 		tl_die("out of memory");
 	/* every word is checked before any output */
-	for (size_t i = 0; i < nq; i++)
-		if (query(&s, &tok, argv[optind + (int)i], qv + i * s.d,
-		    &skip[i]) == -1)
-			tl_die("%s: unknown word '%s'", model,
-			    argv[optind + (int)i]);
+	for (size_t i = 0; i < nq; i++) {
+		const char *w = argv[optind + (int)i];
+		int rc = query(&s, &tok, w, qv + i * s.d, &skip[i]);
+
+		if (rc == -2)
+			tl_die("%s: '%s' is several words to its tokenizer; "
+			    "nn takes one", model, w);
+		if (rc == -1)
+			tl_die("%s: unknown word '%s'", model, w);
+	}
 	s.norm = malloc(s.n * sizeof(*s.norm));
 	s.block = tl_embed_is_f16(emb) ? malloc(NN_BLOCK * s.d *
 	    sizeof(float)) : NULL;
