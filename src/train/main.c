@@ -543,9 +543,10 @@ report(const struct opts *op, const struct rows *r, const struct targets *t,
 		    tl_progname, r->n, r->dim, rep->loss, rep->accuracy,
 		    rep->seconds);
 	else
-		fprintf(stderr, "%s: %zu rows, %zu features, %zu classes: "
+		fprintf(stderr, "%s: %zu rows, %zu features, %zu %s: "
 		    "%zu iterations (%s), objective %.9g, training accuracy "
 		    "%.4f, %.2f s\n", tl_progname, r->n, r->dim, t->k,
+		    op->lo.kind == TL_LINEAR_LOGISTIC ? "labels" : "classes",
 		    rep->iterations, tl_lbfgs_status_name(rep->status),
 		    rep->loss, rep->accuracy, rep->seconds);
 }
