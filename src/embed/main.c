@@ -84,7 +84,7 @@ usage(FILE *f)
 	    "                [--jsonl] [--text-field PATH] [--skip-bad] "
 	    "[-m MODEL] -o OUT\n"
 	    "                [FILE ...]\n"
-	    "       tl-embed nn [-k K] [-m MODEL] WORD ...\n"
+	    "       tl-embed nn [-k K] [-m MODEL] WORD ... | -\n"
 	    "       tl-embed import --format FORMAT [-v] [--dtype TYPE] "
 	    "[--name NAME] [-o OUT]\n"
 	    "                [--tokenizer MODE] [FILE]\n"

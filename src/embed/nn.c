@@ -42,7 +42,7 @@ struct nn {
 static void
 nn_usage(FILE *f)
 {
-	fprintf(f, "usage: tl-embed nn [-k K] [-m MODEL] WORD ...\n");
+	fprintf(f, "usage: tl-embed nn [-k K] [-m MODEL] WORD ... | -\n");
 }
 
 /* Rows [B, B + N) as a contiguous float matrix. */
@@ -232,6 +232,72 @@ print_word(const struct tl_embed *e, size_t r)
 	fwrite(w, 1, len, stdout);
 }
 
+/* The vector of WORD into QV and its row into *SKIP (query), or exit 1
+ * naming it (and LINE of the standard input, when not 0). */
+static void
+query_or_die(struct nn *s, struct tl_tokens *tok, const char *model,
+    uint64_t line, const char *word, float *qv, size_t *skip)
+{
+	int rc = query(s, tok, word, qv, skip);
+	char where[32];
+
+	if (rc == 0)
+		return;
+	/* the word's file and line, else the model's name, come first */
+	snprintf(where, sizeof(where), "stdin:%llu",
+	    (unsigned long long)line);
+	if (rc == -2 && line == 0)
+		tl_die("%s: '%s' is several words to its tokenizer; nn takes "
+		    "one", model, word);
+	if (rc == -2)
+		tl_die("%s: '%s' is several words to the tokenizer of %s; nn "
+		    "takes one", where, word, model);
+	tl_die("%s: unknown word '%s'%s%s", line > 0 ? where : model, word,
+	    line > 0 ? " in " : "", line > 0 ? model : "");
+}
+
+/* The lines "WORD<TAB>NEIGHBOUR<TAB>COSINE" of the search just made. */
+static void
+print_answer(const struct nn *s, const char *word)
+{
+	char num[TL_FMT_FLOAT_MAX + 1];
+
+	for (size_t j = 0; j < s->nbest && s->n > 1; j++) {
+		*tl_fmt_float(num, s->best[j].cos) = '\0';
+		fputs(word, stdout);
+		putchar('\t');
+		print_word(s->e, s->best[j].row);
+		printf("\t%s\n", num);
+	}
+}
+
+/* "nn -": a word a line from the standard input, each answered as it
+ * comes (a pipeline can ask and read); blank lines are skipped. */
+static void
+answer_stdin(struct nn *s, struct tl_tokens *tok, const char *model,
+    float *qv)
+{
+	char *line = NULL;
+	size_t cap = 0, skip;
+	uint64_t lineno = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		query_or_die(s, tok, model, lineno, line, qv, &skip);
+		search(s, skip, qv);
+		print_answer(s, line);
+		fflush(stdout);	/* answered before the next is read */
+	}
+	if (ferror(stdin))
+		tl_die("stdin: read error");
+	free(line);
+}
+
 int
 embed_nn_main(int argc, char **argv)
 {
@@ -245,10 +311,10 @@ embed_nn_main(int argc, char **argv)
 	struct tl_err e;
 	struct tl_embed *emb;
 	const char *model = NULL;
-	char buf[4096], num[TL_FMT_FLOAT_MAX + 1];
+	char buf[4096];
 	size_t *skip, nq;
 	float *qv;
-	int ch;
+	int ch, from_stdin;
 
 	s.k = 10;
 	opterr = 0;
@@ -282,21 +348,15 @@ embed_nn_main(int argc, char **argv)
 	s.d = tl_embed_dim(emb);
 	if (s.k > s.n - 1)
 		s.k = s.n > 1 ? s.n - 1 : 1;
-	nq = (size_t)(argc - optind);
+	from_stdin = argc - optind == 1 && strcmp(argv[optind], "-") == 0;
+	nq = from_stdin ? 1 : (size_t)(argc - optind);
 	if ((skip = calloc(nq, sizeof(*skip))) == NULL ||
 	    (qv = malloc(nq * s.d * sizeof(float))) == NULL)
 		tl_die("out of memory");
-	/* every word is checked before any output */
-	for (size_t i = 0; i < nq; i++) {
-		const char *w = argv[optind + (int)i];
-		int rc = query(&s, &tok, w, qv + i * s.d, &skip[i]);
-
-		if (rc == -2)
-			tl_die("%s: '%s' is several words to its tokenizer; "
-			    "nn takes one", model, w);
-		if (rc == -1)
-			tl_die("%s: unknown word '%s'", model, w);
-	}
+	/* every word given is checked before any output */
+	for (size_t i = 0; i < nq && !from_stdin; i++)
+		query_or_die(&s, &tok, model, 0, argv[optind + (int)i],
+		    qv + i * s.d, &skip[i]);
 	s.norm = malloc(s.n * sizeof(*s.norm));
 	s.block = tl_embed_is_f16(emb) ? malloc(NN_BLOCK * s.d *
 	    sizeof(float)) : NULL;
@@ -306,15 +366,11 @@ embed_nn_main(int argc, char **argv)
 	    (tl_embed_is_f16(emb) && s.block == NULL))
 		tl_die("out of memory");
 	compute_norms(&s);
-	for (size_t i = 0; i < nq; i++) {
+	if (from_stdin)
+		answer_stdin(&s, &tok, model, qv);
+	for (size_t i = 0; i < nq && !from_stdin; i++) {
 		search(&s, skip[i], qv + i * s.d);
-		for (size_t j = 0; j < s.nbest && s.n > 1; j++) {
-			*tl_fmt_float(num, s.best[j].cos) = '\0';
-			fputs(argv[optind + (int)i], stdout);
-			putchar('\t');
-			print_word(emb, s.best[j].row);
-			printf("\t%s\n", num);
-		}
+		print_answer(&s, argv[optind + (int)i]);
 	}
 	free(skip);
 	free(qv);
