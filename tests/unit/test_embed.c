@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bytes.h"
 #include "embed.h"
+#include "wordvec.h"
 #include "t.h"
 
 /* A small vocabulary: "the cat sat on mat the" (a duplicate "the"). */
@@ -113,6 +115,53 @@ test_mean_wide(void)
 	T_CHECK(ok);
 	tl_tokens_free(&t);
 	tl_embed_free(v);
+	free(x);
+	free(out);
+}
+
+/* The same with F16 rows, wider than a widening block: each block of a
+ * row must be read at its own offset. */
+static void
+test_mean_wide_f16(void)
+{
+	size_t dim = 700;
+	float *x = malloc(2 * dim * sizeof(float)), *out = malloc(dim *
+	    sizeof(float));
+	int64_t o[] = { 0, 1, 2 };
+	char path[] = "/tmp/tl-test-f16-XXXXXX", digest[65];
+	struct tl_wordvec w = { 0 };
+	struct tl_tokens t;
+	struct tl_embed *v = NULL;
+	struct tl_err e;
+	json_t *meta = json_pack("{s:s}", "kind", "embedding");
+	FILE *f = NULL;
+	int fd = mkstemp(path), ok = 1;
+
+	T_CHECK(x != NULL && out != NULL && fd != -1 && meta != NULL);
+	if (x == NULL || out == NULL || fd == -1 || meta == NULL)
+		return;
+	for (size_t i = 0; i < 2 * dim; i++)	/* exact in F16 */
+		x[i] = (float)(i % 1000) / 8;
+	w = (struct tl_wordvec){ .n = 2, .dim = dim, .vectors = x,
+	    .offsets = o, .bytes = (uint8_t *)"ab", .nbytes = 2 };
+	T_CHECK((f = fdopen(fd, "wb")) != NULL &&
+	    tl_wordvec_write_as(&w, meta, TL_DTYPE_F16, f, digest, &e) == 0);
+	T_CHECK(f != NULL && fclose(f) == 0);
+	v = tl_embed_load(path, &e);
+	if (v == NULL)
+		fprintf(stderr, "%s\n", e.msg);
+	T_CHECK(v != NULL && tl_embed_is_f16(v));
+	tl_tokens_init(&t);
+	T_CHECK(tl_tokenize(&t, "a b b", 5) == 3);
+	T_CHECK(v != NULL && tl_embed_mean(v, &t, out) == 3);
+	for (size_t k = 0; k < dim && v != NULL; k++)
+		if (out[k] != (float)((x[k] + 2.0 * x[dim + k]) / 3.0))
+			ok = 0;
+	T_CHECK(ok);
+	tl_tokens_free(&t);
+	tl_embed_free(v);
+	json_decref(meta);
+	unlink(path);
 	free(x);
 	free(out);
 }
@@ -345,6 +394,7 @@ main(void)
 	T_RUN(test_same_bytes);
 	T_RUN(test_mean);
 	T_RUN(test_mean_wide);
+	T_RUN(test_mean_wide_f16);
 	T_RUN(test_bad_vocab);
 	T_RUN(test_model);
 	T_RUN(test_big);
