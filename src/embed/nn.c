@@ -161,20 +161,6 @@ search(struct nn *s, size_t skip, const float *qv)
 	sort_best(s);
 }
 
-/* Is token T (LEN bytes) a tweet-mode marker that annotates the word
- * next to it ("FROG" is "frog <allcaps>") rather than standing for one? */
-static int
-annotation(const char *t, size_t len)
-{
-	static const char *const mark[] = { "<allcaps>", "<elong>",
-	    "<hashtag>" };
-
-	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++)
-		if (len == strlen(mark[i]) && memcmp(t, mark[i], len) == 0)
-			return 1;
-	return 0;
-}
-
 /* WORD as the model's tokenizer writes it (lower-cased, normalised; in
  * the tweet mode without the markers that annotate it), *LEN bytes, when
  * that is one word; else NULL. */
@@ -188,7 +174,7 @@ one_word(struct tl_tokens *tok, const char *word, size_t *len)
 		tl_die("out of memory");
 	for (size_t i = 0; i < tok->n; i++) {
 		t = tl_tokens_at(tok, i, &n);
-		if (annotation(t, n))
+		if (tl_token_annotates(t, n))
 			continue;
 		if (w != NULL)
 			return NULL;	/* several words */
@@ -240,20 +226,21 @@ query_or_die(struct nn *s, struct tl_tokens *tok, const char *model,
 {
 	int rc = query(s, tok, word, qv, skip);
 	char where[32];
+	const char *at = model, *in = "";
 
 	if (rc == 0)
 		return;
-	/* the word's file and line, else the model's name, come first */
-	snprintf(where, sizeof(where), "stdin:%llu",
-	    (unsigned long long)line);
-	if (rc == -2 && line == 0)
-		tl_die("%s: '%s' is several words to its tokenizer; nn takes "
-		    "one", model, word);
+	if (line > 0) {	/* the line first, then the model */
+		snprintf(where, sizeof(where), "stdin:%llu",
+		    (unsigned long long)line);
+		at = where;
+		in = model;
+	}
 	if (rc == -2)
-		tl_die("%s: '%s' is several words to the tokenizer of %s; nn "
-		    "takes one", where, word, model);
-	tl_die("%s: unknown word '%s'%s%s", line > 0 ? where : model, word,
-	    line > 0 ? " in " : "", line > 0 ? model : "");
+		tl_die("%s: '%s' is several words to %s%s; nn takes one", at,
+		    word, line > 0 ? "the tokenizer of " : "its tokenizer", in);
+	tl_die("%s: unknown word '%s'%s%s", at, word, line > 0 ? " in " : "",
+	    in);
 }
 
 /* The lines "WORD<TAB>NEIGHBOUR<TAB>COSINE" of the search just made. */

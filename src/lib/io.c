@@ -99,6 +99,13 @@ open_in_place(struct tl_outfile *o, const char *path, int binary,
 }
 
 int
+tl_outfile_is_terminal(const char *path)
+{
+	return (path == NULL || strcmp(path, "-") == 0) &&
+	    isatty(STDOUT_FILENO);
+}
+
+int
 tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
     struct tl_err *e)
 {
@@ -107,7 +114,7 @@ tl_outfile_open(struct tl_outfile *o, const char *path, int binary,
 
 	memset(o, 0, sizeof(*o));
 	if (path == NULL || strcmp(path, "-") == 0) {
-		if (binary && isatty(STDOUT_FILENO))
+		if (binary && tl_outfile_is_terminal(path))
 			return tl_errf(e, "refusing to write binary data to "
 			    "a terminal (use -o FILE or a pipe)");
 		o->f = stdout;

@@ -18,6 +18,9 @@ struct tl_outfile {
 	char	*tmp;		/* temporary name, NULL for stdout */
 };
 
+/* 1 when PATH is standard output (NULL or "-") and that is a terminal. */
+int	tl_outfile_is_terminal(const char *path);
+
 /* Open PATH for writing (NULL or "-": standard output).  BINARY output to
  * a terminal is refused.  0, or -1 with E filled in. */
 int	tl_outfile_open(struct tl_outfile *o, const char *path, int binary,

@@ -713,6 +713,24 @@ room(struct tl_tokens *t, size_t need)
 	return grow_tokens(t, t->n + 1);
 }
 
+/* The markers that annotate the word before them rather than standing
+ * for one: "FROG" is "frog <allcaps>". */
+#define MARK_ALLCAPS	"<allcaps>"
+#define MARK_ELONG	"<elong>"
+#define MARK_HASHTAG	"<hashtag>"
+
+int
+tl_token_annotates(const char *tok, size_t len)
+{
+	static const char *const mark[] = { MARK_ALLCAPS, MARK_ELONG,
+	    MARK_HASHTAG };
+
+	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++)
+		if (len == strlen(mark[i]) && memcmp(tok, mark[i], len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Emit the NUL-terminated marker S ("<url>") as a token. */
 static int
 put_marker(struct tl_tokens *t, const char *s)
@@ -995,7 +1013,7 @@ hashtag(struct tl_tokens *t, size_t i, size_t n)
 	if (letters == 0)
 		return i;
 	caps = all_caps(t, i + 1, j);
-	if (put_marker(t, "<hashtag>") == -1)
+	if (put_marker(t, MARK_HASHTAG) == -1)
 		return (size_t)-1;
 	for (size_t k = i + 1; k < j; ) {
 		while (k < j && t->cp[k] == '_')
@@ -1015,7 +1033,7 @@ hashtag(struct tl_tokens *t, size_t i, size_t n)
 		if (k > b && put_part(t, b, k) == -1)
 			return (size_t)-1;
 	}
-	if (caps && put_marker(t, "<allcaps>") == -1)
+	if (caps && put_marker(t, MARK_ALLCAPS) == -1)
 		return (size_t)-1;
 	return j;
 }
@@ -1030,8 +1048,8 @@ tweet_word(struct tl_tokens *t, size_t b, size_t n)
 
 	if ((cut > b && put_folded(t, b, cut, &elong) == -1) ||
 	    (cut < j && put_folded(t, cut, j, &elong) == -1) ||
-	    (all_caps(t, b, j) && put_marker(t, "<allcaps>") == -1) ||
-	    (elong && put_marker(t, "<elong>") == -1))
+	    (all_caps(t, b, j) && put_marker(t, MARK_ALLCAPS) == -1) ||
+	    (elong && put_marker(t, MARK_ELONG) == -1))
 		return (size_t)-1;
 	return j;
 }

@@ -102,6 +102,11 @@ int	tl_tok_mode_parse(const char *name, enum tl_tok_mode *mode);
  * (T is then empty). */
 long	tl_tokenize(struct tl_tokens *t, const char *text, size_t len);
 
+/* 1 when the LEN bytes at TOK are a tweet-mode marker that annotates the
+ * word before it (<allcaps>, <elong>) or after it (<hashtag>) rather than
+ * standing for a word of its own, else 0. */
+int	tl_token_annotates(const char *tok, size_t len);
+
 /* Borrowed: token I of T (I < t->n), its length in *LEN. */
 static inline const char *
 tl_tokens_at(const struct tl_tokens *t, size_t i, size_t *len)

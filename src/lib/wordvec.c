@@ -532,8 +532,7 @@ to_f16(const struct tl_wordvec *w, struct tl_err *e)
 		if ((h[i] & 0x7c00) == 0x7c00) {
 			size_t r = i / w->dim;
 
-			tl_errf(e, "word %zu ('%.*s'): value %zu is %g, beyond "
-			    "the F16 range (65504): use --dtype f32", r + 1,
+			tl_errf(e, "word %zu ('%.*s'): " F16_RANGE, r + 1,
 			    (int)(w->offsets[r + 1] - w->offsets[r] > 40 ? 40 :
 			    w->offsets[r + 1] - w->offsets[r]),
 			    (const char *)w->bytes + w->offsets[r],

@@ -49,12 +49,12 @@ stack_freeze(char *const *args, int n, const struct tl_pool_opts *pool,
 				tl_usage_error("--freeze: two stages named "
 				    "'%s' (give NAME=MODEL)", fs[i].name);
 	}
-	/* no pooling given: the one the heads were trained on */
-	if (pool == NULL && tl_pipeline_recorded_pool(s, (size_t)n, &recorded,
-	    &e) == -1)
-		tl_die_err(NULL, &e);
-	if (pool == NULL)
+	if (pool == NULL) {	/* none given: the one the heads recorded */
+		if (tl_pipeline_recorded_pool(s, (size_t)n, &recorded, &e) ==
+		    -1)
+			tl_die_err(NULL, &e);
 		pool = &recorded;
+	}
 	if (tl_outfile_open(&out, output, 1, &e) == -1)
 		tl_die_err(NULL, &e);	/* its messages name the file */
 	if (tl_pipeline_freeze(s, (size_t)n, pool, "tl-stack", out.f, digest,

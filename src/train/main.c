@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -634,8 +633,7 @@ main(int argc, char *argv[])
 	r.kind = op.lo.kind;
 	r.numeric = op.mlp ? "-t mlp --regression" : "-t ridge";
 	/* open first: a terminal is refused before any work is done */
-	if ((op.output == NULL || strcmp(op.output, "-") == 0) &&
-	    isatty(STDOUT_FILENO))
+	if (tl_outfile_is_terminal(op.output))	/* a hint io.c cannot give */
 		tl_usage_error("refusing to write a model to a terminal: give "
 		    "-o FILE%s", op.folds > 0 ? ", or -o /dev/null to "
 		    "cross-validate only" : " or a pipe");
